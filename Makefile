@@ -1,0 +1,38 @@
+# aiorch: `make run` starts the system, `make test` runs every test. Both set up on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := libs/contracts libs/runtime services/gateway services/planner services/sentiment
+STAMP := $(VENV)/.installed
+NLTK_DATA := .data/nltk_data
+
+.PHONY: setup run test bench schemas asyncapi clean
+
+setup: $(STAMP)
+
+$(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet $(foreach p,$(PACKAGES),-e $(p)) -r requirements-dev.txt
+	$(BIN)/python -m aiorch.sentiment.lexicon $(NLTK_DATA)
+	touch $@
+
+run: setup
+	$(BIN)/python scripts/devrun.py
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Re-export the contracts' JSON Schemas (refuses incompatible changes without a major bump).
+schemas: setup
+	$(BIN)/python -m aiorch.contracts.compat --write
+
+# Regenerate the AsyncAPI document of the bus.
+asyncapi: setup
+	$(BIN)/python -m aiorch.runtime.asyncapi > docs/asyncapi.yaml
+
+clean:
+	rm -rf $(VENV) .data .run test-artifacts

@@ -1,0 +1,49 @@
+"""aiorch.contracts: the messages every aiorch service shares."""
+
+from . import subjects
+from .agents import CATALOG, AgentSpec, accepted_media_types
+from .base import Message, Model, utcnow
+from .messages import (
+    TERMINAL_EVENTS,
+    TERMINAL_TASK_STATUSES,
+    CancelRequested,
+    EventType,
+    FileInput,
+    FileRef,
+    Plan,
+    PlanRequest,
+    PlanStep,
+    StepError,
+    StepOutputInput,
+    StepProgress,
+    StepRequested,
+    StepResult,
+    StepState,
+    StepStatus,
+    TaskEvent,
+    TaskRecord,
+    TaskStatus,
+    TaskSubmitted,
+    UpstreamOutput,
+    new_task_id,
+)
+from .outputs import AgentOutput, SentenceSentiment, SentimentItem, SentimentOutput
+from .version import SCHEMA_MAJOR, SCHEMA_VERSION
+
+# Every top-level model whose JSON Schema is exported and compatibility-checked.
+SCHEMA_MODELS: dict[str, type[Model]] = {
+    model.__name__: model
+    for model in (
+        FileRef, TaskSubmitted, CancelRequested, Plan, PlanStep, PlanRequest, StepRequested, StepProgress,
+        StepResult, TaskEvent, TaskRecord, SentimentOutput,
+    )
+}
+
+__all__ = [
+    "CATALOG", "SCHEMA_MAJOR", "SCHEMA_MODELS", "SCHEMA_VERSION", "TERMINAL_EVENTS",
+    "TERMINAL_TASK_STATUSES", "AgentOutput", "AgentSpec", "CancelRequested", "EventType", "FileInput", "FileRef",
+    "Message", "Model", "Plan", "PlanRequest", "PlanStep", "SentenceSentiment", "SentimentItem",
+    "SentimentOutput", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
+    "StepResult", "StepState", "StepStatus", "TaskEvent", "TaskRecord", "TaskStatus",
+    "TaskSubmitted", "UpstreamOutput", "accepted_media_types", "new_task_id", "subjects", "utcnow",
+]

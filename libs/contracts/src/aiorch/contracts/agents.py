@@ -1,0 +1,51 @@
+"""The agents aiorch knows: what each accepts, produces and is for.
+
+The gateway derives its accepted upload types from this catalog and the offline
+planner its routing vocabulary, so a new agent is one entry here plus its output
+model in `outputs.py`.
+"""
+
+from .base import Model
+
+
+class AgentSpec(Model):
+    name: str
+    title: str
+    description: str
+    accepts: list[str]
+    """Media types of files the agent reads."""
+    consumes: list[str] = []
+    """Output names of other agents it can take as input (e.g. `texts`)."""
+    produces: list[str] = []
+    """Output names it offers to later steps."""
+    keywords: list[str] = []
+    """Words (stems) that signal the agent is wanted; used by the offline planner."""
+    examples: list[str] = []
+
+
+CATALOG: dict[str, AgentSpec] = {
+    spec.name: spec
+    for spec in [
+        AgentSpec(
+            name="sentiment",
+            title="Sentiment and emotion",
+            description="Sentiment (positive/neutral/negative) and emotions of texts, reviews or a CSV column.",
+            accepts=["text/plain", "text/csv", "text/tab-separated-values"],
+            consumes=["texts"],
+            produces=["texts"],
+            keywords=[
+                "sentiment", "emotion", "feel", "mood", "tone", "positive", "negative",
+                "opinion", "happy", "angry", "attitude", "polarity", "review",
+            ],
+            examples=[
+                "what is the sentiment of 'I love this phone'",
+                "are these reviews positive or negative?",
+                "analyse the emotions in the comment column",
+            ],
+        ),
+    ]
+}
+
+
+def accepted_media_types() -> list[str]:
+    return sorted({media_type for spec in CATALOG.values() for media_type in spec.accepts})

@@ -1,0 +1,1 @@
+"""aiorch.runtime: plumbing shared by every aiorch service; no business logic."""

@@ -1,0 +1,1 @@
+"""aiorch.gateway: the HTTP and WebSocket API."""

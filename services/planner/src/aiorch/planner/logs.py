@@ -1,0 +1,3 @@
+from aiorch.runtime.logs import get_logger
+
+log = get_logger("aiorch.planner")

@@ -1,0 +1,1 @@
+"""aiorch.sentiment: sentiment and emotion analysis of texts."""

@@ -1,0 +1,84 @@
+"""Bad input gets a clear 4xx or a failed task with a reason; nothing crashes."""
+
+import json
+
+import httpx
+import nats
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
+
+
+def test_malformed_json_names_the_field(system):
+    response = system.http.post("/v1/tasks", json={"files": []})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "request"]
+    response = system.http.post("/v1/tasks", json={"request": "x", "files": [{"key": "uploads/a"}]})
+    assert response.status_code == 422 and ["body", "files", 0, "name"] in [e["loc"] for e in response.json()["detail"]]
+    response = system.http.post("/v1/tasks", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_unknown_task_is_404(system):
+    for path in ("/v1/tasks/t_doesnotexist", "/v1/tasks/t_doesnotexist/artifacts/x.csv"):
+        response = system.http.get(path)
+        assert response.status_code == 404 and "no task" in response.json()["detail"]
+    assert system.http.post("/v1/tasks/t_doesnotexist/cancel").status_code == 404
+
+
+def test_an_upload_over_the_limit_is_413(system):
+    response = system.http.post("/v1/tasks", data={"request": "sentiment"},
+                                files={"files": ("big.txt", b"a" * (4 * 1024 * 1024 + 1))})
+    assert response.status_code == 413 and "the limit is 4,194,304 bytes" in response.json()["detail"]
+
+
+def test_a_type_no_agent_takes_is_415_listing_accepted_types(system):
+    response = system.http.post("/v1/tasks", data={"request": "sentiment"}, files={"files": ("notes.txt", PNG)})
+    assert response.status_code == 415
+    detail = response.json()["detail"]
+    assert "image/png" in detail and "accepted types: text/csv, text/plain" in detail
+
+
+def test_missing_or_wrong_key_is_401(system):
+    assert httpx.get(f"{system.url}/v1/tasks").status_code == 401
+    wrong = httpx.get(f"{system.url}/v1/tasks", headers={"Authorization": "Bearer nope-nope-nope-nope"})
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "invalid API key"
+
+
+def test_empty_text_is_a_failed_step_that_says_why(system):
+    task_id = system.submit("What is the sentiment of this text: ''")
+    events = system.events(task_id)
+    assert [e["type"] for e in events][-2:] == ["step_failed", "failed"]
+    assert "no text to analyse" in events[-2]["error"]["message"]
+    assert system.task(task_id)["status"] == "failed"
+
+
+async def test_a_malformed_message_on_the_bus_is_rejected_and_everything_keeps_running(system):
+    connection = await nats.connect(system.nats.url)
+    js = connection.jetstream()
+    events = await js.subscribe("aiorch.tasks.t_badmsg1.events", ordered_consumer=True)
+    await js.publish("aiorch.tasks.submitted", json.dumps({"task_id": "t_badmsg1", "request": 42}).encode())
+    event = json.loads((await events.next_msg(timeout=10)).data)
+    await connection.close()
+    assert event["type"] == "rejected" and "request" in event["message"]
+    assert "rejected a malformed submission" in system.services["planner"].log()
+    for service in system.services.values():
+        assert service.process.poll() is None
+    task_id = system.submit('sentiment of "still working"')
+    assert system.events(task_id)[-1]["type"] == "completed"
+
+
+def test_garbage_on_the_bus_is_rejected_too(system):
+    import asyncio
+
+    async def publish():
+        connection = await nats.connect(system.nats.url)
+        await connection.jetstream().publish("aiorch.tasks.submitted", b"\x00\xffgarbage")
+        await connection.close()
+
+    asyncio.run(publish())
+    assert system.submit('sentiment of "fine"')
+    listed = system.http.get("/v1/tasks", params={"limit": 100}).json()["tasks"]
+    assert any(t["status"] == "rejected" for t in listed)
