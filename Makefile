@@ -32,7 +32,7 @@ schemas: setup
 
 # Regenerate the AsyncAPI document of the bus.
 asyncapi: setup
-	$(BIN)/python -m aiorch.runtime.asyncapi > docs/asyncapi.yaml
+	$(BIN)/python -m aiorch.runtime.asyncapi > docs/asyncapi.json
 
 clean:
 	rm -rf $(VENV) .data .run test-artifacts

@@ -4,21 +4,15 @@ local processes with local file storage. Prints the URLs and the API key; Ctrl-C
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "libs/runtime/src"))
-from aiorch.runtime.testing import NatsServer, ServiceProcess  # noqa: E402
+from aiorch.runtime.testing import LocalSystem
 
+ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".data"
 ENV_FILE = ROOT / ".env.local"
-NATS_PORT = int(os.environ.get("AIORCH_NATS_PORT", "4222"))
-GATEWAY_PORT = int(os.environ.get("AIORCH_PORT", "8000"))
-# module, health port
-SERVICES = [("aiorch.planner", 9100), ("aiorch.sentiment", 9101)]
 
 
 def api_key() -> str:
@@ -36,45 +30,34 @@ def api_key() -> str:
 
 def main() -> int:
     key = api_key()
-    logs = DATA / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    (DATA / "nats").mkdir(parents=True, exist_ok=True)
-    nats = NatsServer(DATA / "nats", port=NATS_PORT).start()
-    env = {
-        "AIORCH_NATS_URL": nats.url,
-        "AIORCH_STORAGE_PATH": str(DATA / "objects"),
-        "AIORCH_NLTK_DATA": str(DATA / "nltk_data"),
-        "AIORCH_API_KEYS": key,
-        "AIORCH_PORT": str(GATEWAY_PORT),
-    }
-    processes = []
+    port = int(os.environ.get("AIORCH_PORT", "8000"))
+    system = LocalSystem(
+        DATA, DATA / "logs", key, nats_port=int(os.environ.get("AIORCH_NATS_PORT", "4222")), gateway_port=port,
+        health_ports={"planner": 9100, "sentiment": 9101},
+    )
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
-        for module, port in SERVICES:
-            processes.append(ServiceProcess(module, env, logs, health_port=port).start())
-        processes.append(ServiceProcess("aiorch.gateway", env, logs, health_port=GATEWAY_PORT).start())
+        system.start()
         print(
             f"\naiorch is running\n"
-            f"  gateway   http://127.0.0.1:{GATEWAY_PORT}   (API docs: http://127.0.0.1:{GATEWAY_PORT}/docs)\n"
-            f"  NATS      {nats.url}\n"
-            f"  logs      {logs}\n"
+            f"  gateway   http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)\n"
+            f"  NATS      {system.nats.url}\n"
+            f"  logs      {system.log_dir}\n"
             f"  API key   {key}\n\n"
             f"Try:\n  curl -s -H 'Authorization: Bearer {key}' -F 'request=What is the sentiment of \"I love it\"?' "
-            f"http://127.0.0.1:{GATEWAY_PORT}/v1/tasks\n\nCtrl-C stops everything.",
+            f"http://127.0.0.1:{port}/v1/tasks\n\nCtrl-C stops everything.",
             flush=True,
         )
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
-        while all(process.process.poll() is None for process in processes):
+        while all(service.process.poll() is None for service in system.services.values()):
             time.sleep(0.5)
-        dead = [process for process in processes if process.process.poll() is not None]
-        for process in dead:
-            print(f"{process.module} exited; its log:\n{process.log()[-2000:]}", file=sys.stderr)
+        for service in system.services.values():
+            if service.process.poll() is not None:
+                print(f"{service.module} exited; the end of its log:\n{service.log()[-2000:]}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        for process in reversed(processes):
-            process.stop()
-        nats.stop()
+        system.stop()
 
 
 if __name__ == "__main__":

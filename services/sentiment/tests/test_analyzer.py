@@ -77,3 +77,9 @@ def test_items_csv_neutralises_formulas(analyzer):
     output = summarize(analyzer.analyze(["=HYPERLINK(\"x\")", "fine day"]), "quoted")
     lines = items_csv(output).decode().splitlines()
     assert lines[0].startswith("text,label,compound") and lines[1].startswith("\"'=HYPERLINK")
+
+
+def test_batches_skip_per_sentence_detail(analyzer):
+    items = analyzer.analyze(["Good. Bad."] * 21)
+    assert all(item.sentences == [] for item in items)
+    assert len(analyzer.analyze(["Good. Bad."])[0].sentences) == 2

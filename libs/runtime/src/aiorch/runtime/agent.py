@@ -280,8 +280,8 @@ class AgentService(ABC):
 
 def run_agent(service_class: type[AgentService]) -> None:
     """Entry point for `python -m aiorch.<agent>`."""
-    from .service import run_until_signalled
+    from .service import run_service
     from .settings import load_settings
 
     service = service_class(load_settings(service_class.settings_class))
-    asyncio.run(run_until_signalled(service.start, service.stop))
+    run_service(service.start, service.stop)

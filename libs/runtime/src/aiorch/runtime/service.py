@@ -9,6 +9,13 @@ from .logs import get_logger
 log = get_logger(__name__)
 
 
+def run_service(start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
+    """Run a service on uvloop until SIGTERM or SIGINT, then drain."""
+    import uvloop
+
+    uvloop.run(run_until_signalled(start, stop))
+
+
 async def run_until_signalled(start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -235,3 +235,90 @@ class StepResults:
         except TimeoutError:
             return []
         return [StepProgress.model_validate_json(msg.data) for msg in msgs]
+
+
+AGENT_MODULES = ["aiorch.sentiment"]
+
+
+class LocalSystem:
+    """The whole system as local processes: nats-server, planner, agents, gateway.
+    Used by `make run`, the end-to-end tests and the benchmarks."""
+
+    def __init__(
+        self, root: Path, log_dir: Path, key: str, *, nats_port: int | None = None,
+        gateway_port: int | None = None, health_ports: dict[str, int] | None = None, **env: str,
+    ) -> None:
+        self.root = root
+        self.key = key
+        self.nats = NatsServer(root / "nats", port=nats_port)
+        self.gateway_port = gateway_port or free_port()
+        self.health_ports = health_ports or {}
+        self.log_dir = log_dir
+        self.env = {
+            "AIORCH_NATS_URL": self.nats.url, "AIORCH_STORAGE_PATH": str(root / "objects"),
+            "AIORCH_NLTK_DATA": str(root / "nltk_data"), "AIORCH_API_KEYS": key,
+            "AIORCH_PORT": str(self.gateway_port), **env,
+        }
+        self.services: dict[str, ServiceProcess] = {}
+
+    def start(self) -> "LocalSystem":
+        (self.root / "nats").mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.nats.start()
+        try:
+            for module in ["aiorch.planner", *AGENT_MODULES]:
+                self.start_service(module)
+            self.start_service("aiorch.gateway", health_port=self.gateway_port)
+        except Exception:
+            self.stop()
+            raise
+        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.key}"}, timeout=30)
+        return self
+
+    def start_service(self, module: str, health_port: int | None = None) -> ServiceProcess:
+        name = module.rsplit(".", 1)[-1]
+        service = ServiceProcess(module, self.env, self.log_dir, health_port=health_port or self.health_ports.get(name))
+        self.services[name] = service
+        return service.start()
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+        self.nats.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def submit(self, request: str, files: dict | None = None, params: dict | None = None) -> str:
+        import json
+
+        if files:
+            data = {"request": request, **({"params": json.dumps(params)} if params else {})}
+            response = self.http.post("/v1/tasks", data=data, files=[("files", f) for f in files.items()])
+        else:
+            response = self.http.post("/v1/tasks", json={"request": request, "params": params or {}})
+        if response.status_code != 202:
+            raise AssertionError(f"submit failed: {response.status_code} {response.text}")
+        return response.json()["task_id"]
+
+    def events(self, task_id: str, after: int = 0, timeout: float = 60, until=None) -> list[dict]:
+        """Events over the WebSocket until the task ends (or `until(event)` is true)."""
+        import json
+
+        from websockets.sync.client import connect
+
+        url = f"ws://127.0.0.1:{self.gateway_port}/v1/tasks/{task_id}/events?after={after}"
+        received: list[dict] = []
+        with connect(url, additional_headers={"Authorization": f"Bearer {self.key}"}, open_timeout=10) as ws:
+            while True:
+                try:
+                    message = ws.recv(timeout=timeout)
+                except Exception:  # closed by the server after the terminal event
+                    return received
+                received.append(json.loads(message))
+                if until is not None and until(received[-1]):
+                    return received
+
+    def task(self, task_id: str) -> dict:
+        return self.http.get(f"/v1/tasks/{task_id}").json()

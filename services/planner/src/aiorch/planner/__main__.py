@@ -1,6 +1,4 @@
-import asyncio
-
-from aiorch.runtime.service import run_until_signalled
+from aiorch.runtime.service import run_service
 from aiorch.runtime.settings import load_settings
 
 from .app import PlannerService
@@ -9,7 +7,7 @@ from .config import PlannerSettings
 
 def main() -> None:
     service = PlannerService(load_settings(PlannerSettings))
-    asyncio.run(run_until_signalled(service.start, service.stop))
+    run_service(service.start, service.stop)
 
 
 if __name__ == "__main__":

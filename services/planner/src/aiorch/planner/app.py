@@ -112,11 +112,13 @@ class PlannerService:
             task_id=submitted.task_id, request=submitted.request, files=submitted.files,
             params=submitted.params, created_at=submitted.submitted_at,
         )
-        if not await self.store.create(record):
+        # The gateway writes the record before publishing; other publishers do not.
+        current = await self.store.get(submitted.task_id)
+        if current is None and not await self.store.create(record):
             current = await self.store.get(submitted.task_id)
-            if current is None or current[1].status != TaskStatus.submitted:
-                await msg.ack()  # already planned: a redelivery
-                return
+        if current is not None and current[1].status != TaskStatus.submitted:
+            await msg.ack()  # already planned: a redelivery
+            return
         with PLAN_SECONDS.labels(self.planner.name).time():
             plan = await self.planner.plan(submitted.task_id, submitted.request, submitted.files, submitted.params)
         await self._transition(submitted.task_id, lambda r: self.orchestrator.accept(r, plan))

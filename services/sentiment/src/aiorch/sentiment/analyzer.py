@@ -18,6 +18,7 @@ POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
 # NRC's "positive"/"negative" are sentiment, not emotions; VADER covers those.
 EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
+DOCUMENT_MODE_MAX_TEXTS = 20
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
@@ -71,32 +72,37 @@ class SentimentAnalyzer:
         self._vader = SentimentIntensityAnalyzer()
         self._emotions = EmotionScorer() if emotions else None
 
-    def analyze_text(self, text: str) -> SentimentItem:
+    def analyze_text(self, text: str, per_sentence: bool = True) -> SentimentItem:
         scores = self._vader.polarity_scores(text)
-        sentences = split_sentences(text)
-        per_sentence = []
+        sentences = split_sentences(text) if per_sentence else []
+        sentence_scores = []
         if len(sentences) > 1:
             for sentence in sentences:
                 compound = self._vader.polarity_scores(sentence)["compound"]
-                per_sentence.append(SentenceSentiment(text=sentence, label=label_for(compound), compound=compound))
+                sentence_scores.append(
+                    SentenceSentiment.model_construct(text=sentence, label=label_for(compound), compound=compound)
+                )
         emotions = self._emotions.score(text) if self._emotions else {}
-        return SentimentItem(
+        # model_construct: the values are ours and already valid; validation would cost 10%.
+        return SentimentItem.model_construct(
             text=text,
             label=label_for(scores["compound"]),
             compound=scores["compound"],
             positive=scores["pos"],
             neutral=scores["neu"],
             negative=scores["neg"],
-            sentences=per_sentence,
+            sentences=sentence_scores,
             emotions=emotions,
             top_emotions=top_of(emotions),
         )
 
     def analyze(self, texts: Sequence[str], progress: Progress | None = None) -> list[SentimentItem]:
+        """Scores per text; per-sentence detail only for a few documents, not for batches."""
         items = []
         step = max(len(texts) // 100, 1000)
+        per_sentence = len(texts) <= DOCUMENT_MODE_MAX_TEXTS
         for index, text in enumerate(texts):
-            items.append(self.analyze_text(text))
+            items.append(self.analyze_text(text, per_sentence))
             if progress and index and index % step == 0:
                 progress(index / len(texts), f"{index:,} of {len(texts):,} texts analysed")
         return items

@@ -4,10 +4,11 @@ from aiorch.contracts import StepRequested
 from aiorch.runtime.agent import AgentService, StepContext, StepFailure, StepOutcome
 from aiorch.runtime.logs import get_logger
 
-from .analyzer import SentimentAnalyzer, items_csv, report, summarize
+from .analyzer import items_csv, report, summarize
 from .config import SentimentSettings
 from .inputs import TextFile, select_texts
 from .llm import OpenAISentiment
+from .pool import AnalyzerPool
 
 log = get_logger(__name__)
 
@@ -18,7 +19,7 @@ class SentimentService(AgentService):
     settings: SentimentSettings
 
     def setup(self) -> None:
-        self.analyzer = SentimentAnalyzer(self.settings.nltk_data, emotions=self.settings.emotions)
+        self.analyzer = AnalyzerPool(self.settings.nltk_data, self.settings.emotions, self.settings.workers)
         self.llm: OpenAISentiment | None = None
         key = self.settings.openai_api_key
         if self.settings.sentiment_mode != "vader" and key is not None:
@@ -28,6 +29,10 @@ class SentimentService(AgentService):
             )
         elif self.settings.sentiment_mode == "openai":
             raise SystemExit("AIORCH_SENTIMENT_MODE=openai needs OPENAI_API_KEY")
+
+    async def stop(self) -> None:
+        await super().stop()
+        self.analyzer.close()
 
     def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
         files = [TextFile(ref.name, ref.media_type, ctx.read_file(ref)) for ref in request.files]

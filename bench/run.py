@@ -1,0 +1,238 @@
+"""`make bench`: start the whole system locally and print the benchmark table.
+
+Figures (issue targets in brackets):
+- one-sentence sentiment task, HTTP submit -> completed event, concurrency 1 [p50 <= 20 ms, p99 <= 60 ms],
+  beside the raw nats-py JetStream publish -> consume round trip of the same run;
+- sustained throughput at concurrency 32, none lost [>= 200 tasks/s];
+- the sentiment agent on 1,000 texts vs NLTK's VADER called directly [>= 80%].
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import nats
+from nats.js.api import ConsumerConfig, StreamConfig
+
+from aiorch.runtime.testing import LocalSystem
+
+KEY = "bench-key-0123456789abcdef"
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def row(name: str, value: str, target: str = "", ok: bool | None = None) -> None:
+    verdict = "" if ok is None else ("yes" if ok else "NO")
+    ROWS.append((name, value, target, verdict))
+    print(f"  {name}: {value}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+async def raw_jetstream_rtt(url: str, count: int) -> list[float]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="BENCH_RAW", subjects=["bench.raw"], retention="workqueue"))
+    await js.add_consumer("BENCH_RAW", ConsumerConfig(durable_name="raw", ack_policy="explicit"))
+    sub = await js.pull_subscribe_bind("raw", "BENCH_RAW")
+    latencies = []
+    for _ in range(count):
+        start = time.perf_counter()
+        await js.publish("bench.raw", b"x")
+        msg = (await sub.fetch(1, timeout=5))[0]
+        await msg.ack()
+        latencies.append(time.perf_counter() - start)
+    await js.delete_stream("BENCH_RAW")
+    await nc.close()
+    return latencies
+
+
+class Completions:
+    """Watches every task's events on NATS and resolves a future per completed task."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.ended: dict[str, tuple[str, float]] = {}
+
+    async def start(self, url: str) -> None:
+        self.nc = await nats.connect(url)
+        await self.nc.subscribe("aiorch.tasks.*.events", cb=self._on_event)
+
+    async def _on_event(self, msg) -> None:
+        event = json.loads(msg.data)
+        if event["type"] in ("completed", "failed", "cancelled", "rejected"):
+            self.ended[event["task_id"]] = (event["type"], time.perf_counter())
+            future = self.waiting.pop(event["task_id"], None)
+            if future and not future.done():
+                future.set_result(event["type"])
+
+    async def wait(self, task_id: str, timeout: float = 30) -> str:
+        if task_id in self.ended:
+            return self.ended[task_id][0]
+        future = self.waiting.setdefault(task_id, asyncio.get_running_loop().create_future())
+        return await asyncio.wait_for(future, timeout)
+
+
+def session(system: LocalSystem, connections: int = 1) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        base_url=system.url, headers={"Authorization": f"Bearer {KEY}"},
+        connector=aiohttp.TCPConnector(limit=connections),
+    )
+
+
+async def submit(client: aiohttp.ClientSession, text: str) -> str:
+    async with client.post("/v1/tasks", json={"request": f'What is the sentiment of "{text}"?'}) as response:
+        response.raise_for_status()
+        return (await response.json())["task_id"]
+
+
+async def latency_over_websocket(system: LocalSystem, count: int) -> list[float]:
+    """What a client sees: POST, then the WebSocket until `completed`."""
+    import websockets
+
+    latencies = []
+    headers = {"Authorization": f"Bearer {KEY}"}
+    async with session(system) as client:
+        for n in range(count):
+            start = time.perf_counter()
+            task_id = await submit(client, f"The service was great, number {n}")
+            url = f"ws://127.0.0.1:{system.gateway_port}/v1/tasks/{task_id}/events"
+            async with websockets.connect(url, additional_headers=headers) as ws:
+                async for message in ws:
+                    if json.loads(message)["type"] == "completed":
+                        break
+            latencies.append(time.perf_counter() - start)
+    return latencies
+
+
+async def latency_on_the_bus(system: LocalSystem, completions: Completions, count: int) -> list[float]:
+    """POST, then the `completed` event as published on NATS (no WebSocket set-up)."""
+    latencies = []
+    async with session(system) as client:
+        for n in range(count):
+            start = time.perf_counter()
+            task_id = await submit(client, f"I really liked it, number {n}")
+            assert await completions.wait(task_id) == "completed"
+            latencies.append(time.perf_counter() - start)
+    return latencies
+
+
+async def throughput(system: LocalSystem, completions: Completions, total: int, concurrency: int) -> tuple[float, int, int]:
+    submitted: list[str] = []
+    async with session(system, concurrency) as client:
+        counter = iter(range(total))
+
+        async def worker() -> None:
+            for n in counter:
+                task_id = await submit(client, f"Pretty good overall, item {n}")
+                submitted.append(task_id)
+                await completions.wait(task_id, timeout=60)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    completed = sum(1 for task_id in submitted if completions.ended.get(task_id, ("",))[0] == "completed")
+    return total / elapsed, len(submitted), completed
+
+
+def sentiment_batch(system: LocalSystem, size: int) -> tuple[float, float, float]:
+    from nltk.sentiment import SentimentIntensityAnalyzer
+
+    from aiorch.sentiment.lexicon import ensure_vader_lexicon
+
+    texts = [f"Review {n}: the room was {'great' if n % 2 else 'dirty'} but the staff were "
+             f"{'rude' if n % 3 else 'lovely'} and breakfast was cold." for n in range(size)]
+    ensure_vader_lexicon(system.root / "nltk_data")
+    vader = SentimentIntensityAnalyzer()
+    direct = min(_timed(lambda: [vader.polarity_scores(text) for text in texts]) for _ in range(3))
+    rounds = []
+    for _ in range(3):
+        task_id = system.submit("sentiment of each line", files={"reviews.txt": "\n".join(texts).encode()})
+        events = system.events(task_id)
+        assert events[-1]["type"] == "completed", events[-1]
+        started = next(e for e in events if e["type"] == "step_started")["at"]
+        finished = next(e for e in events if e["type"] == "step_completed")["at"]
+        handler_ms = system.task(task_id)["steps"]["s1"]["result"]["duration_ms"]
+        rounds.append((_seconds(finished) - _seconds(started), handler_ms / 1000))
+    step_s = min(r[0] for r in rounds)
+    handler_s = min(r[1] for r in rounds)
+    return direct, step_s, handler_s
+
+
+def _timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def _seconds(timestamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(timestamp).timestamp()
+
+
+async def run(system: LocalSystem, args) -> None:
+    completions = Completions()
+    await completions.start(system.nats.url)
+    await latency_on_the_bus(system, completions, 30)  # warm up every process
+
+    raw = await raw_jetstream_rtt(system.nats.url, args.samples)
+    raw_p50 = statistics.median(raw) * 1000
+    row("raw nats-py JetStream publish->consume, p50", f"{raw_p50:.2f} ms")
+
+    bus = await latency_on_the_bus(system, completions, args.samples)
+    p50, p99 = statistics.median(bus) * 1000, percentile(bus, 0.99) * 1000
+    row("sentiment task, HTTP submit -> completed event (NATS), p50", f"{p50:.1f} ms", "<= 20 ms", p50 <= 20)
+    row("sentiment task, HTTP submit -> completed event (NATS), p99", f"{p99:.1f} ms", "<= 60 ms", p99 <= 60)
+    row("  ratio to the raw JetStream round trip (p50)", f"{p50 / raw_p50:.1f}x")
+
+    ws = await latency_over_websocket(system, args.samples // 2)
+    row("same, observed through the gateway WebSocket, p50", f"{statistics.median(ws) * 1000:.1f} ms")
+    row("same, observed through the gateway WebSocket, p99", f"{percentile(ws, 0.99) * 1000:.1f} ms")
+
+    rate, submitted, completed = await throughput(system, completions, args.tasks, 32)
+    row(f"throughput at concurrency 32 ({args.tasks} tasks)", f"{rate:.0f} tasks/s", ">= 200 tasks/s", rate >= 200)
+    row("  tasks lost", f"{submitted - completed} of {submitted}", "0", submitted == completed)
+    await completions.nc.close()
+
+    direct, step_s, handler_s = await asyncio.to_thread(sentiment_batch, system, 1000)
+    row("VADER called directly, 1,000 texts", f"{direct * 1000:.0f} ms")
+    row("sentiment agent, 1,000 texts (step start -> completed)", f"{step_s * 1000:.0f} ms ({direct / step_s:.0%} of direct)",
+        ">= 80%", direct / step_s >= 0.8)
+    row("sentiment agent, 1,000 texts (handler only)", f"{handler_s * 1000:.0f} ms ({direct / handler_s:.0%} of direct)")
+
+
+def print_table() -> None:
+    widths = [max(len(r[i]) for r in ROWS + [("benchmark", "result", "target", "met")]) for i in range(4)]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    print(line(("benchmark", "result", "target", "met")))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for cells in ROWS:
+        print(line(cells))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=300, help="tasks for the latency figures")
+    parser.add_argument("--tasks", type=int, default=3000, help="tasks for the throughput figure")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="aiorch-bench-") as root:
+        system = LocalSystem(Path(root), Path(root) / "logs", KEY, AIORCH_LOG_LEVEL="WARNING").start()
+        try:
+            asyncio.run(run(system, args))
+        finally:
+            system.stop()
+    print_table()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
