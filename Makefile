@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := libs/contracts libs/runtime services/gateway services/planner services/sentiment
+# Every library and service folder with a pyproject.toml; contracts and runtime first.
+PACKAGES := libs/contracts libs/runtime $(filter-out libs/contracts libs/runtime,$(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 STAMP := $(VENV)/.installed
 NLTK_DATA := .data/nltk_data
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from aiorch.runtime.testing import LocalSystem
+from aiorch.runtime.testing import LocalSystem, agent_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".data"
@@ -33,7 +33,8 @@ def main() -> int:
     port = int(os.environ.get("AIORCH_PORT", "8000"))
     system = LocalSystem(
         DATA, DATA / "logs", key, nats_port=int(os.environ.get("AIORCH_NATS_PORT", "4222")), gateway_port=port,
-        health_ports={"planner": 9100, "sentiment": 9101},
+        health_ports={name: 9100 + index for index, name in enumerate(
+            ["planner", *(module.rsplit(".", 1)[-1] for module in agent_modules())])},
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:

@@ -237,7 +237,11 @@ class StepResults:
         return [StepProgress.model_validate_json(msg.data) for msg in msgs]
 
 
-AGENT_MODULES = ["aiorch.sentiment"]
+def agent_modules() -> list[str]:
+    """Every agent of the contracts' catalog runs as `python -m aiorch.<name>`."""
+    from aiorch.contracts import CATALOG
+
+    return [f"aiorch.{name}" for name in CATALOG]
 
 
 class LocalSystem:
@@ -266,7 +270,7 @@ class LocalSystem:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.nats.start()
         try:
-            for module in ["aiorch.planner", *AGENT_MODULES]:
+            for module in ["aiorch.planner", *agent_modules()]:
                 self.start_service(module)
             self.start_service("aiorch.gateway", health_port=self.gateway_port)
         except Exception:
