@@ -8,7 +8,7 @@ PACKAGES := libs/contracts libs/runtime $(filter-out libs/contracts libs/runtime
 STAMP := $(VENV)/.installed
 NLTK_DATA := .data/nltk_data
 
-.PHONY: setup run test bench schemas asyncapi clean
+.PHONY: setup run test bench schemas asyncapi nats-auth release clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,15 @@ schemas: setup
 # Regenerate the AsyncAPI document of the bus.
 asyncapi: setup
 	$(BIN)/python -m aiorch.runtime.asyncapi > docs/asyncapi.json
+
+# Regenerate the NATS users and permissions (deploy/nats/auth.conf) from aiorch.runtime.natsauth.
+nats-auth: setup
+	$(BIN)/python -m aiorch.runtime.natsauth > deploy/nats/auth.conf
+
+# Build one service's image, tagged with its own version: make release SERVICE=sentiment [REGISTRY=host/]
+release:
+	@test -f services/$(SERVICE)/Dockerfile || { echo "usage: make release SERVICE=<$(notdir $(wildcard services/*))>" >&2; exit 2; }
+	docker build -f services/$(SERVICE)/Dockerfile -t $(REGISTRY)aiorch/$(SERVICE):$(shell $(PYTHON) -c "import tomllib;print(tomllib.load(open('services/$(SERVICE)/pyproject.toml','rb'))['project']['version'])") .
 
 clean:
 	rm -rf $(VENV) .data .run test-artifacts

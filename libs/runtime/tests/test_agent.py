@@ -50,7 +50,7 @@ class ProbeAgent(AgentService):
 
 
 @pytest.fixture
-async def agent(nats_server, tmp_path):
+async def agent(nats_server, bus, tmp_path):
     settings = AgentSettings(nats_url=nats_server.url, storage_path=tmp_path / "objects", progress_interval_s=0.0,
                              inline_output_bytes=64 * 1024, log_json=False)
     service = ProbeAgent(settings)

@@ -136,7 +136,7 @@ class AgentService(ABC):
         configure_logging(self.name, self.settings.log_level, self.settings.log_json)
         await asyncio.to_thread(self.setup)
         self.bus = await Bus.open(self.settings, name=f"aiorch-{self.name}")
-        await self.bus.provision()
+        await self.bus.wait_for_streams([subjects.STREAM_WORK, subjects.STREAM_RESULTS])
         durable = subjects.agent_consumer(self.name)
         await self.bus.ensure_consumer(
             subjects.STREAM_WORK,

@@ -68,7 +68,12 @@ def stream_configs(limits: BusLimits = BusLimits()) -> list[StreamConfig]:
 
 
 async def connect(settings, name: str) -> Client:
+    from .natsauth import inbox_prefix
+
     options: dict = {"name": name, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "drain_timeout": 5}
+    if settings.nats_user:
+        # Replies come to a per-service inbox: the NATS permissions let no one else read it.
+        options["inbox_prefix"] = inbox_prefix(settings.nats_user)
     if settings.nats_user:
         options["user"] = settings.nats_user
         options["password"] = settings.nats_password.get_secret_value() if settings.nats_password else None
@@ -95,13 +100,27 @@ class Bus:
         return cls(await connect(settings, name))
 
     async def provision(self) -> None:
-        """Create or update the streams and the KV bucket. Safe to run from every service."""
+        """Create or update the streams and the KV bucket (the planner's job; idempotent)."""
         for config in stream_configs(self.limits):
             try:
                 await self.js.add_stream(config)
             except BadRequestError:
                 await self.js.update_stream(config)
         await self.tasks_kv()
+
+    async def wait_for_streams(self, streams: list[str], timeout_s: float = 120.0) -> None:
+        """Services other than the planner only check that the streams exist."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        for stream in streams:
+            while True:
+                try:
+                    await self.js.stream_info(stream)
+                    break
+                except NotFoundError:
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise RuntimeError(f"stream {stream} does not exist; is the planner running?") from None
+                    log.info("waiting for the planner to create the streams", stream=stream)
+                    await asyncio.sleep(1.0)
 
     async def tasks_kv(self) -> KeyValue:
         if self._kv is None:

@@ -42,10 +42,13 @@ def nats_server_binary() -> str:
 class NatsServer:
     """A real nats-server with JetStream on a free port and a private store folder."""
 
-    def __init__(self, store_dir: Path, port: int | None = None, config_file: Path | None = None) -> None:
+    def __init__(
+        self, store_dir: Path, port: int | None = None, config_file: Path | None = None, env: dict | None = None
+    ) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
         self.config_file = config_file
+        self.env = {"NATS_SERVER_NAME": f"nats-{self.port}", **os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
 
     @property
@@ -53,10 +56,13 @@ class NatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> "NatsServer":
-        args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
-        if self.config_file:
-            args += ["-c", str(self.config_file)]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js"]
+        if self.config_file:  # the config names its store as $NATS_STORE_DIR
+            args += ["-c", str(self.config_file), "-m", str(free_port())]
+            self.env["NATS_STORE_DIR"] = str(self.store_dir)
+        else:
+            args += ["-sd", str(self.store_dir)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
         wait_for_port(self.port, process=self.process)
         return self
 
@@ -250,11 +256,14 @@ class LocalSystem:
 
     def __init__(
         self, root: Path, log_dir: Path, key: str, *, nats_port: int | None = None,
-        gateway_port: int | None = None, health_ports: dict[str, int] | None = None, **env: str,
+        gateway_port: int | None = None, health_ports: dict[str, int] | None = None,
+        nats_config: Path | None = None, nats_env: dict | None = None,
+        service_env: dict[str, dict[str, str]] | None = None, **env: str,
     ) -> None:
         self.root = root
         self.key = key
-        self.nats = NatsServer(root / "nats", port=nats_port)
+        self.nats = NatsServer(root / "nats", port=nats_port, config_file=nats_config, env=nats_env)
+        self.service_env = service_env or {}
         self.gateway_port = gateway_port or free_port()
         self.health_ports = health_ports or {}
         self.log_dir = log_dir
@@ -281,7 +290,8 @@ class LocalSystem:
 
     def start_service(self, module: str, health_port: int | None = None) -> ServiceProcess:
         name = module.rsplit(".", 1)[-1]
-        service = ServiceProcess(module, self.env, self.log_dir, health_port=health_port or self.health_ports.get(name))
+        env = {**self.env, **self.service_env.get(name, {})}
+        service = ServiceProcess(module, env, self.log_dir, health_port=health_port or self.health_ports.get(name))
         self.services[name] = service
         return service.start()
 

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from aiorch.contracts import subjects
 from aiorch.runtime.broker import Bus
 from aiorch.runtime.logs import configure_logging, get_logger
 from aiorch.runtime.storage import make_store
@@ -21,7 +22,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         configure_logging("gateway", settings.log_level, settings.log_json)
         app.state.store = await asyncio.to_thread(make_store, settings)
         app.state.bus = await Bus.open(settings, name="aiorch-gateway")
-        await app.state.bus.provision()
+        await app.state.bus.wait_for_streams([subjects.STREAM_TASKS, f"KV_{subjects.KV_TASKS}"])
         log.info("gateway ready", host=settings.host, port=settings.port)
         yield
         await app.state.bus.close()

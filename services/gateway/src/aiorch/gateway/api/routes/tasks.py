@@ -392,7 +392,9 @@ async def task_events(websocket: WebSocket, task_id: str, after: int = 0) -> Non
     async def on_event(msg) -> None:
         await queue.put(msg.data)
 
-    sub = await app.state.bus.js.subscribe(subjects.task_events(task_id), cb=on_event, ordered_consumer=True)
+    sub = await app.state.bus.js.subscribe(
+        subjects.task_events(task_id), stream=subjects.STREAM_TASKS, cb=on_event, ordered_consumer=True
+    )
     receiver = asyncio.create_task(websocket.receive())
     last_seq = after
     try:
