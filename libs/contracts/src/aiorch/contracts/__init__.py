@@ -27,7 +27,21 @@ from .messages import (
     UpstreamOutput,
     new_task_id,
 )
-from .outputs import AgentOutput, SentenceSentiment, SentimentItem, SentimentOutput
+from .outputs import (
+    AgentOutput,
+    ChangeRecord,
+    CleaningSpec,
+    ColumnProfile,
+    CsvOutput,
+    FillRule,
+    RaggedRow,
+    RangeRule,
+    RowFilter,
+    SentenceSentiment,
+    SentimentItem,
+    SentimentOutput,
+    ValidationFailure,
+)
 from .version import SCHEMA_MAJOR, SCHEMA_VERSION
 
 # Every top-level model whose JSON Schema is exported and compatibility-checked.
@@ -35,7 +49,7 @@ SCHEMA_MODELS: dict[str, type[Model]] = {
     model.__name__: model
     for model in (
         FileRef, TaskSubmitted, CancelRequested, Plan, PlanStep, PlanRequest, StepRequested, StepProgress,
-        StepResult, TaskEvent, TaskRecord, SentimentOutput,
+        StepResult, TaskEvent, TaskRecord, SentimentOutput, CsvOutput, CleaningSpec,
     )
 }
 
@@ -43,7 +57,8 @@ __all__ = [
     "CATALOG", "SCHEMA_MAJOR", "SCHEMA_MODELS", "SCHEMA_VERSION", "TERMINAL_EVENTS",
     "TERMINAL_TASK_STATUSES", "AgentOutput", "AgentSpec", "CancelRequested", "EventType", "FileInput", "FileRef",
     "Message", "Model", "Plan", "PlanRequest", "PlanStep", "SentenceSentiment", "SentimentItem",
-    "SentimentOutput", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
+    "SentimentOutput", "CsvOutput", "CleaningSpec", "ColumnProfile", "ChangeRecord", "RaggedRow", "RangeRule",
+    "RowFilter", "FillRule", "ValidationFailure", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
     "StepResult", "StepState", "StepStatus", "TaskEvent", "TaskRecord", "TaskStatus",
     "TaskSubmitted", "UpstreamOutput", "accepted_media_types", "new_task_id", "subjects", "utcnow",
 ]

@@ -43,6 +43,20 @@ CATALOG: dict[str, AgentSpec] = {
                 "analyse the emotions in the comment column",
             ],
         ),
+        AgentSpec(
+            name="csv",
+            title="CSV cleaning",
+            description="Cleans CSV files with pandas: profile, missing values, duplicates, formats, typos, "
+            "validation; returns the cleaned file, a change log and a report.",
+            accepts=["text/csv", "text/tab-separated-values"],
+            consumes=["files"],
+            produces=["files"],
+            keywords=[
+                "clean", "dedup", "duplicat", "missing", "imput", "fill", "standardi", "normali", "validat",
+                "csv", "spreadsheet", "typo", "profile", "tidy", "fix", "null", "format", "drop",
+            ],
+            examples=["clean this file", "impute missing ages with the median", "remove duplicate rows"],
+        ),
     ]
 }
 

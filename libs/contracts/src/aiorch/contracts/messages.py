@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from .base import Message, Model, utcnow
+from .files import FileRef
 from .outputs import AgentOutput
 from .subjects import AGENT_NAME_PATTERN, TASK_ID_PATTERN
 
@@ -21,16 +22,6 @@ ParamValue = str | int | float | bool | None
 def new_task_id() -> str:
     """`t_` + milliseconds since the epoch + randomness: unique and sortable by age."""
     return f"t_{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
-
-
-class FileRef(Model):
-    """A file in the object store. Messages carry these, never file bytes."""
-
-    key: str = Field(min_length=1, max_length=512)
-    name: str = Field(min_length=1, max_length=255)
-    media_type: str
-    size: int = Field(ge=0)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class TaskSubmitted(Message):

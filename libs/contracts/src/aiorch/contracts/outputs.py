@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import Model
+from .files import FileRef
 
 SentimentLabel = Literal["positive", "neutral", "negative"]
 
@@ -50,4 +51,103 @@ class SentimentOutput(Model):
         return [item.text for item in self.items]
 
 
-AgentOutput = Annotated[SentimentOutput, Field(discriminator="agent")]
+class ColumnProfile(Model):
+    name: str
+    inferred_type: str = Field(description="integer, number, date, datetime, boolean, email, url, category, text, empty")
+    missing: int
+    unique: int
+    examples: list[str] = Field(default_factory=list)
+    issues: list[str] = Field(default_factory=list)
+
+
+class ChangeRecord(Model):
+    row: int = Field(description="Data row number in the source file, from 1 (the header is row 0).")
+    column: str
+    old: str | None
+    new: str | None
+    rule: str
+
+
+class RaggedRow(Model):
+    line: int = Field(description="Line number in the file, from 1.")
+    fields: int
+    expected: int
+    handling: str
+
+
+class ValidationFailure(Model):
+    row: int | None = Field(description="Data row number in the cleaned file, from 1.")
+    column: str | None
+    check: str
+    value: str | None
+
+
+class FillRule(Model):
+    column: str | None = Field(default=None, description="None: every column the strategy applies to.")
+    strategy: Literal["median", "mean", "mode", "constant", "ffill", "bfill"]
+    value: str | None = None
+
+
+class RowFilter(Model):
+    """Rows for which `column op value` holds are removed."""
+
+    column: str
+    op: Literal["<", "<=", ">", ">=", "==", "!=", "missing", "invalid"]
+    value: str | None = None
+
+
+class RangeRule(Model):
+    column: str
+    min: float | None = None
+    max: float | None = None
+
+
+class CleaningSpec(Model):
+    """What the cleaner did, in a form that repeats the run (pass it back as `params.spec`)."""
+
+    fix_formats: bool = True
+    fold_categories: bool = True
+    deduplicate: bool = True
+    dedupe_keys: list[str] = Field(default_factory=list)
+    drop_rows_missing: list[str] = Field(default_factory=list, description="Drop rows missing any of these; '*' = any column.")
+    drop_columns_missing_over: float | None = Field(default=None, ge=0, le=1)
+    drop_rows_missing_over: float | None = Field(default=None, ge=0, le=1)
+    fill: list[FillRule] = Field(default_factory=list)
+    remove_rows: list[RowFilter] = Field(default_factory=list)
+    ranges: list[RangeRule] = Field(default_factory=list)
+    source: Literal["default", "offline", "openai", "params"] = "default"
+
+
+class CsvOutput(Model):
+    agent: Literal["csv"] = "csv"
+    source: str
+    encoding: str
+    delimiter: str
+    has_header: bool
+    streamed: bool = Field(default=False, description="Large file cleaned in chunks (fewer repairs, see report).")
+    rows_before: int
+    rows_after: int
+    columns_before: list[str]
+    columns_after: list[str]
+    profile_before: list[ColumnProfile]
+    profile_after: list[ColumnProfile]
+    missing_before: dict[str, int]
+    missing_after: dict[str, int]
+    changes_per_rule: dict[str, int]
+    change_count: int
+    changes_sample: list[ChangeRecord] = Field(default_factory=list)
+    duplicates_removed: int = 0
+    ragged_rows: list[RaggedRow] = Field(default_factory=list)
+    validation_failures: int = 0
+    validation: list[ValidationFailure] = Field(default_factory=list)
+    spec: CleaningSpec
+    cleaned_file: FileRef | None = None
+    change_log_file: FileRef | None = None
+
+    @property
+    def files(self) -> list[FileRef]:
+        """The cleaned file, for later steps (e.g. sentiment on one of its columns)."""
+        return [self.cleaned_file] if self.cleaned_file else []
+
+
+AgentOutput = Annotated[SentimentOutput | CsvOutput, Field(discriminator="agent")]

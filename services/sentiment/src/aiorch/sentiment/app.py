@@ -1,6 +1,6 @@
 """Wires step requests to the sentiment analyzer."""
 
-from aiorch.contracts import StepRequested
+from aiorch.contracts import FileRef, StepRequested
 from aiorch.runtime.agent import AgentService, StepContext, StepFailure, StepOutcome
 from aiorch.runtime.logs import get_logger
 
@@ -35,7 +35,9 @@ class SentimentService(AgentService):
         self.analyzer.close()
 
     def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
-        files = [TextFile(ref.name, ref.media_type, ctx.read_file(ref)) for ref in request.files]
+        # Files attached to the step, and files handed over by an earlier step (a cleaned CSV).
+        refs = [*request.files, *(FileRef.model_validate(ref) for refs in ctx.upstream("files") for ref in refs)]
+        files = [TextFile(ref.name, ref.media_type, ctx.read_file(ref)) for ref in refs]
         upstream = ctx.upstream("texts")
         batch = select_texts(request.instruction, request.params, files, upstream)
         ctx.progress(0.0, f"analysing {len(batch.texts):,} texts")

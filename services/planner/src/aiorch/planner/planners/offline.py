@@ -54,7 +54,14 @@ class OfflinePlanner:
         ]
         if not candidates:
             return None
-        return max(candidates, key=lambda name: hits[name])
+        # Most keyword hits wins; on a tie, the agent for which the file type comes first
+        # in its `accepts` (a CSV is first of all the csv agent's).
+        def rank(name: str) -> tuple[int, int]:
+            accepts = self.catalog[name].accepts
+            position = min(accepts.index(ref.media_type) for ref in files if ref.media_type in accepts)
+            return hits[name], -position
+
+        return max(candidates, key=rank)
 
     @staticmethod
     def _keyword_hits(spec: AgentSpec, words: list[str]) -> int:

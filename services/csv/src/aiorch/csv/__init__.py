@@ -1,0 +1,1 @@
+"""aiorch.csv: data cleaning of CSV files with pandas."""
