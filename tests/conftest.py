@@ -12,8 +12,8 @@ ARTIFACTS = Path(os.environ.get("AIORCH_TEST_ARTIFACTS", "test-artifacts"))
 KEY = "test-key-0123456789abcdef"
 
 
-def make_system(root: Path, **env: str) -> LocalSystem:
-    return LocalSystem(root, ARTIFACTS / "logs" / root.name, KEY, **env).start()
+def make_system(root: Path, service_env: dict | None = None, **env: str) -> LocalSystem:
+    return LocalSystem(root, ARTIFACTS / "logs" / root.name, KEY, service_env=service_env, **env).start()
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,7 @@ def test_a_single_column_is_read_and_noted():
         (b"   \n\n", "empty_file", "is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary_file", "binary file"),
         (b"a,b,c\n", "no_rows", "has a header (a, b, c) but no data rows"),
-        (b"a,b\n1," + b"x" * (MAX_FIELD_CHARS + 10) + b"\n", "unreadable_csv", "field larger than field limit"),
+        (b"a,b\n1," + b"x" * (MAX_FIELD_CHARS + 10) + b"\n", "field_too_large", "longer than 1,048,576 characters"),
     ],
 )
 def test_bad_files_get_a_clear_problem(data, code, message):

@@ -23,3 +23,15 @@ def test_formulas_are_quoted_in_the_streamed_output(tmp_path):
     clean_file(tmp_path / "in.csv", "in.csv", CleaningSpec(), tmp_path / "out.csv", tmp_path / "log.csv")
     text = (tmp_path / "out.csv").read_text()
     assert "'=1+1" in text and "'@x" in text and '"-5"' in text
+
+
+def test_a_line_longer_than_a_block_fails_clearly(tmp_path):
+    import pytest
+
+    from aiorch.csv.errors import CsvProblem
+
+    (tmp_path / "in.csv").write_bytes(b"a,b\n1," + b"x" * 300_000 + b"\n2,y\n")
+    with pytest.raises(CsvProblem) as caught:
+        clean_file(tmp_path / "in.csv", "in.csv", CleaningSpec(), tmp_path / "o.csv", tmp_path / "l.csv",
+                   block_bytes=64 * 1024)
+    assert caught.value.code == "unreadable_csv" and "in.csv" in caught.value.message

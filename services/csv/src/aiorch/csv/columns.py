@@ -61,7 +61,7 @@ class ColumnPlan:
             if sum(n for value, n in counts.items() if pattern.match(value)) >= PATTERN_SHARE * total:
                 plan.kind = kind
                 return plan
-        distinct = len(counts)
+        distinct = len({fingerprint(value) for value in counts})
         if total >= 5 and distinct <= max(2, min(200, total // 2)):
             plan.kind = "category"
             plan._fit_categories(counts, total)
@@ -155,7 +155,7 @@ class ColumnPlan:
                 continue
             matches = sorted(
                 (Levenshtein.distance(key, other, score_cutoff=2), -m, other) for other, m in frequent
-                if other != key and m >= max(3, 5 * n)
+                if other != key and m >= max(3, 3 * n)
             )
             matches = [match for match in matches if match[0] <= typo_limit(key, match[2])]
             if not matches:

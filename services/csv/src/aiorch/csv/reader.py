@@ -104,6 +104,9 @@ def read_table(data: bytes, name: str) -> Table:
             rows.append(row)
             lines.append(start)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise CsvProblem("field_too_large", f"{name}, line {reader.line_num}: a field is longer than "
+                             f"{MAX_FIELD_CHARS:,} characters; is this really a CSV?") from None
         raise CsvProblem("unreadable_csv", f"{name}, line {reader.line_num}: {exc}") from None
     if not rows:
         raise CsvProblem("empty_file", f"{name} has no rows")

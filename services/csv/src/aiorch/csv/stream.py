@@ -25,7 +25,7 @@ from . import values as v
 from .cleaner import _PLAIN_NUMBER, FORMULA_START, ChangeLog, fit_plans, handle_missing, profile, remove_rows
 from .columns import ColumnPlan
 from .errors import CsvProblem
-from .reader import decode, looks_like_header, sniff_delimiter
+from .reader import MAX_FIELD_CHARS, decode, looks_like_header, sniff_delimiter
 from .report import markdown
 
 Progress = Callable[[float, str], None]
@@ -41,7 +41,11 @@ def sniff(path: Path, name: str) -> tuple[str, str, bool, list[str]]:
     cut = sample.rfind(b"\n")
     text, encoding, _ = decode(sample[: cut if cut > 0 else len(sample)], name)
     delimiter = sniff_delimiter(text)
-    rows = list(csv.reader(text.splitlines()[:50], delimiter=delimiter))
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        rows = list(csv.reader(text.splitlines()[:50], delimiter=delimiter))
+    except csv.Error as exc:
+        raise CsvProblem("unreadable_csv", f"{name}: {exc}") from None
     if not rows:
         raise CsvProblem("empty_file", f"{name} is empty")
     has_header = looks_like_header(rows[0], rows[1:])
@@ -183,6 +187,30 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _open(source: Path, name: str, encoding: str, delimiter: str, has_header: bool, header: list[str],
+          block_bytes: int, on_invalid_row) -> pacsv.CSVStreamingReader:
+    return pacsv.open_csv(
+        source,
+        # One thread: Arrow then knows each bad row's number, and with quoted newlines allowed
+        # it is no slower on two cores.
+        read_options=pacsv.ReadOptions(block_size=block_bytes, encoding=encoding, use_threads=False,
+                                       column_names=None if has_header else header),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
+
+
+def _batches(reader, name: str):
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise CsvProblem("unreadable_csv", f"{name}: {str(exc).splitlines()[0][:300]}") from None
+
+
 def clean_file(
     source: Path, name: str, spec: CleaningSpec, cleaned_path: Path, log_path: Path,
     block_bytes: int = 16 * 1024 * 1024, progress: Progress | None = None,
@@ -196,16 +224,10 @@ def clean_file(
                                     handling="skipped (wrong number of fields)"))
         return "skip"
 
-    reader = pacsv.open_csv(
-        source,
-        # One thread: Arrow then knows each bad row's number, and with quoted newlines allowed
-        # it is no slower on two cores.
-        read_options=pacsv.ReadOptions(block_size=block_bytes, encoding=encoding, use_threads=False,
-                                       column_names=None if has_header else header),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row),
-        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=False,
-                                             quoted_strings_can_be_null=False),
-    )
+    try:
+        reader = _open(source, name, encoding, delimiter, has_header, header, block_bytes, on_invalid_row)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise CsvProblem("unreadable_csv", f"{name}: {str(exc).splitlines()[0][:300]}") from None
     columns = [c.strip() for c in reader.schema.names]
     if len(set(columns)) != len(columns):
         raise CsvProblem("unreadable_csv", f"{name} has duplicate column names")
@@ -217,7 +239,7 @@ def clean_file(
     log_schema = pa.schema([("row", pa.int64()), ("column", pa.string()), ("old", pa.string()), ("new", pa.string()),
                             ("rule", pa.string())])
     with cleaned_path.open("wb") as cleaned_sink, log_path.open("wb") as log_sink:
-        for batch in reader:
+        for batch in _batches(reader, name):
             chunk = batch.to_pandas()
             chunk.columns = columns
             first = cleaner.plans is None
