@@ -3,6 +3,7 @@ from pydantic import ValidationError
 
 from aiorch.contracts import (
     CATALOG,
+    SCHEMA_VERSION,
     FileInput,
     FileRef,
     Plan,
@@ -21,7 +22,7 @@ REF = FileRef(key="uploads/t_1/a.txt", name="a.txt", media_type="text/plain", si
 
 def test_every_message_carries_the_schema_version():
     message = TaskSubmitted(task_id="t_1", request="hi")
-    assert message.model_dump()["schema_version"] == "1.0.0"
+    assert message.model_dump()["schema_version"] == SCHEMA_VERSION
 
 
 def test_a_message_from_another_major_version_is_refused_with_a_reason():

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from aiorch.contracts import FileRef
+from aiorch.contracts import CATALOG, FileRef
 from aiorch.planner.planners import OfflinePlanner
 from aiorch.planner.planners.llm import OpenAIPlanner
 from aiorch.runtime.testing import FakeOpenAI
@@ -61,7 +61,7 @@ async def test_a_good_llm_plan_is_used():
     assert plan.steps[0].inputs[0].file == TXT and plan.fallback_reason is None
     schema = fake.requests[0]["response_format"]["json_schema"]
     agent = schema["schema"]["$defs"]["LLMStep"]["properties"]["agent"]
-    assert schema["strict"] is True and agent.get("enum", [agent.get("const")]) == ["sentiment"]
+    assert schema["strict"] is True and agent.get("enum", [agent.get("const")]) == list(CATALOG)
 
 
 @pytest.mark.parametrize(
