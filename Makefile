@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/runtime $(filter-out libs/contracts libs/runtime,$(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 STAMP := $(VENV)/.installed
 NLTK_DATA := .data/nltk_data
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup run test bench schemas asyncapi nats-auth release clean
 
@@ -21,8 +22,13 @@ $(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt Make
 run: setup
 	$(BIN)/python scripts/devrun.py
 
-test: setup
+test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
+	else echo "Chromium is missing: run 'sudo apt-get install chromium'; the browser tests will be skipped."; fi
 
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -35,12 +35,14 @@ def main() -> int:
         DATA, DATA / "logs", key, nats_port=int(os.environ.get("AIORCH_NATS_PORT", "4222")), gateway_port=port,
         health_ports={name: 9100 + index for index, name in enumerate(
             ["planner", *(module.rsplit(".", 1)[-1] for module in agent_modules())])},
+        ui_port=int(os.environ.get("AIORCH_UI_PORT", "8501")),
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         system.start()
         print(
             f"\naiorch is running\n"
+            f"  web UI    http://127.0.0.1:{system.ui_port}\n"
             f"  gateway   http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)\n"
             f"  NATS      {system.nats.url}\n"
             f"  logs      {system.log_dir}\n"

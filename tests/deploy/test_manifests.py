@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = ROOT / ".venv" / "bin"
 OVERLAYS = sorted(path.parent.name for path in (DEPLOY / "k8s" / "overlays").glob("*/kustomization.yaml"))
-SERVICES = ["gateway", "planner", *CATALOG]
+BUS_SERVICES = ["gateway", "planner", *CATALOG]
+SERVICES = [*BUS_SERVICES, "ui"]
 
 
 def compose_binary() -> Path:
@@ -79,7 +80,7 @@ def test_only_the_gateway_is_exposed(overlay):
     assert policies["default-deny-ingress"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     from_outside = [p for p in policies.values() for rule in p["spec"].get("ingress", []) for peer in rule["from"]
                     if "ingress-nginx" in str(peer)]
-    assert [p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in from_outside] == ["gateway"]
+    assert sorted(p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in from_outside) == ["gateway", "ui"]
     services = by_kind(docs, "Service")
     assert all(service["spec"].get("type", "ClusterIP") == "ClusterIP" for service in services.values())
 
@@ -104,7 +105,7 @@ def test_prod_runs_a_nats_cluster_and_reads_secrets_from_outside_git():
     assert nats["spec"]["replicas"] == 3 and "--routes" in nats["spec"]["template"]["spec"]["containers"][0]["args"]
     assert by_kind(prod, "Secret") == {}
     dev_secret = next(iter(by_kind(render("dev"), "Secret").values()))
-    assert set(dev_secret["data"]) >= {"api-keys", "s3-secret-key", *(f"nats-password-{s}" for s in SERVICES)}
+    assert set(dev_secret["data"]) >= {"api-keys", "ui-api-key", "s3-secret-key", *(f"nats-password-{s}" for s in BUS_SERVICES)}
 
 
 def compose(*args: str, env_file: Path | None = None) -> subprocess.CompletedProcess:
@@ -132,8 +133,10 @@ def test_compose_has_every_service_health_gated():
     assert set(SERVICES) | {"nats", "minio", "minio-init"} <= set(config)
     assert config["planner"]["depends_on"]["nats"]["condition"] == "service_healthy"
     assert config["planner"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
-    for name in SERVICES:
+    for name in BUS_SERVICES:
         assert config[name]["environment"]["AIORCH_NATS_USER"] == name
+    assert config["ui"]["environment"]["AIORCH_UI_GATEWAY_URL"] == "http://gateway:8000"
+    for name in SERVICES:
         assert all(dep["condition"] in ("service_healthy", "service_completed_successfully")
                    for dep in config[name]["depends_on"].values())
     assert "healthcheck" in config["nats"] and "healthcheck" in config["minio"]

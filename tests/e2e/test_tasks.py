@@ -92,6 +92,12 @@ def test_cancel(system):
     assert system.http.post(f"/v1/tasks/{task_id}/cancel").status_code == 409
 
 
+def test_limits_tell_clients_what_they_may_upload(system):
+    limits = system.http.get("/v1/limits").json()
+    assert "text/csv" in limits["accepted_media_types"] and limits["max_upload_bytes"] == 4 * 1024 * 1024
+    assert {agent["name"] for agent in limits["agents"]} >= {"sentiment", "csv"}
+
+
 def test_openapi_health_and_metrics(system):
     spec = system.http.get("/openapi.json").json()
     assert {"/v1/tasks", "/v1/tasks/{task_id}", "/v1/plan", "/v1/tasks/{task_id}/cancel"} <= set(spec["paths"])

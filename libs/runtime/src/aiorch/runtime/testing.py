@@ -105,8 +105,11 @@ class MotoS3Server:
 class ServiceProcess:
     """An aiorch service started as `python -m <module>`, its output in a log file."""
 
-    def __init__(self, module: str, env: dict[str, str], log_dir: Path, health_port: int | None = None) -> None:
+    def __init__(
+        self, module: str, env: dict[str, str], log_dir: Path, health_port: int | None = None, ready_path: str = "/readyz"
+    ) -> None:
         self.module = module
+        self.ready_path = ready_path
         self.health_port = health_port or free_port()
         self.env = {**os.environ, **env, "AIORCH_HEALTH_PORT": str(self.health_port)}
         self.log_path = log_dir / f"{module.rsplit('.', 1)[-1]}-{self.health_port}.log"
@@ -122,7 +125,7 @@ class ServiceProcess:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.health_port}/readyz"
+        url = f"http://127.0.0.1:{self.health_port}{self.ready_path}"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.module} exited ({self.process.returncode}):\n{self.log()[-3000:]}")
@@ -258,12 +261,13 @@ class LocalSystem:
         self, root: Path, log_dir: Path, key: str, *, nats_port: int | None = None,
         gateway_port: int | None = None, health_ports: dict[str, int] | None = None,
         nats_config: Path | None = None, nats_env: dict | None = None,
-        service_env: dict[str, dict[str, str]] | None = None, **env: str,
+        service_env: dict[str, dict[str, str]] | None = None, ui_port: int | None = None, **env: str,
     ) -> None:
         self.root = root
         self.key = key
         self.nats = NatsServer(root / "nats", port=nats_port, config_file=nats_config, env=nats_env)
         self.service_env = service_env or {}
+        self.ui_port = ui_port
         self.gateway_port = gateway_port or free_port()
         self.health_ports = health_ports or {}
         self.log_dir = log_dir
@@ -282,6 +286,8 @@ class LocalSystem:
             for module in ["aiorch.planner", *agent_modules()]:
                 self.start_service(module)
             self.start_service("aiorch.gateway", health_port=self.gateway_port)
+            if self.ui_port:
+                self.start_ui()
         except Exception:
             self.stop()
             raise
@@ -293,6 +299,14 @@ class LocalSystem:
         env = {**self.env, **self.service_env.get(name, {})}
         service = ServiceProcess(module, env, self.log_dir, health_port=health_port or self.health_ports.get(name))
         self.services[name] = service
+        return service.start()
+
+    def start_ui(self) -> ServiceProcess:
+        """The Streamlit UI on `ui_port`, talking to this system's gateway."""
+        env = {**self.env, "AIORCH_UI_GATEWAY_URL": self.url, "AIORCH_UI_API_KEY": self.key,
+               "AIORCH_UI_PORT": str(self.ui_port)}
+        service = ServiceProcess("aiorch.ui", env, self.log_dir, health_port=self.ui_port, ready_path="/_stcore/health")
+        self.services["ui"] = service
         return service.start()
 
     def stop(self) -> None:

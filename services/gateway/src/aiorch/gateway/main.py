@@ -10,7 +10,7 @@ from aiorch.runtime.broker import Bus
 from aiorch.runtime.logs import configure_logging, get_logger
 from aiorch.runtime.storage import make_store
 
-from .api.routes import health, plan, tasks
+from .api.routes import health, info, plan, tasks
 from .config import GatewaySettings
 
 log = get_logger(__name__)
@@ -37,5 +37,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(tasks.events_router)
     app.include_router(plan.router)
+    app.include_router(info.router)
     app.include_router(health.router)
     return app

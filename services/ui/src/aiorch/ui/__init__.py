@@ -1,0 +1,1 @@
+"""aiorch.ui: the Streamlit web UI; it talks only to the gateway."""

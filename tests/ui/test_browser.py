@@ -1,0 +1,116 @@
+"""The UI in real Chromium (Playwright) against the whole system. Each test leaves a
+screenshot of its finished page in test-artifacts/screenshots/."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROWS = 40_000
+
+
+def messy_csv() -> bytes:
+    lines = [f"{n},{'usa' if n % 7 == 0 else 'USA'},{' Berlin' if n % 5 == 0 else 'Berlin'},${n % 90}.50,great stay"
+             for n in range(ROWS)]
+    return ("id,country,city,price,comment\n" + "\n".join(lines) + "\n").encode()
+
+
+def download(page, button: str) -> str:
+    """Click a download button (once more if the page was redrawing) and read the file."""
+    for attempt in range(2):
+        try:
+            with page.expect_download(timeout=15_000) as started:
+                page.get_by_role("button", name=button).click()
+            return started.value.path().read_text()
+        except Exception:
+            if attempt:
+                raise
+            page.wait_for_timeout(1000)
+    raise AssertionError("unreachable")
+
+
+def step_status(page) -> str:
+    return page.locator(".step-status").first.inner_text()
+
+
+def test_clean_a_csv_and_watch_it_finish_without_reloading(page, tmp_path):
+    upload = tmp_path / "bookings.csv"
+    upload.write_bytes(messy_csv())
+    page.get_by_label("Request").fill("clean it")
+    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_text("bookings.csv").wait_for()
+    page.get_by_role("button", name="Submit").click()
+    seen = set()
+    page.locator(".step-status").first.wait_for(timeout=20_000)
+    for _ in range(200):
+        seen.add(step_status(page))
+        if "completed" in seen:
+            break
+        page.wait_for_timeout(100)
+    assert seen >= {"running", "completed"}, seen  # followed live, no reload
+    page.get_by_text("Changes per rule").first.wait_for(timeout=20_000)
+    assert page.get_by_text(re.compile(r"Cleaned\s+bookings\.csv")).count() >= 1
+    # Once finished, the page redraws once so that the history lists the task.
+    page.locator("[data-testid=stSidebar]").get_by_role("button", name=re.compile("clean it")).wait_for(timeout=10_000)
+    cleaned = download(page, "Download bookings.cleaned.csv")
+    assert cleaned.startswith("id,country,city,price,comment\n0,USA,Berlin,0.50,great stay")
+
+
+def test_a_sentiment_request(page):
+    page.get_by_label("Request").fill('What is the sentiment of "I love this place" and "the food was awful"?')
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Overall").wait_for(timeout=20_000)
+    assert page.get_by_text("the food was awful").count() >= 1
+    assert step_status(page) == "completed"
+
+
+def test_a_failing_step_shows_its_reason(page):
+    page.get_by_label("Request").fill("What is the sentiment of this text: ''")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("s1 failed:").wait_for(timeout=20_000)
+    assert page.get_by_text(re.compile("no text to analyse")).count() >= 1
+    assert step_status(page) == "failed"
+
+
+def test_an_upload_over_the_limit_or_of_the_wrong_type_is_refused_with_the_reason(page, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,b\n" + b"1,2\n" * 1_300_000)
+    image = tmp_path / "photo.png"
+    image.write_bytes(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"))
+    page.get_by_label("Request").fill("clean it")
+    page.locator("input[type=file]").set_input_files([str(big), str(image)])
+    page.get_by_text("photo.png").first.wait_for()
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text(re.compile(r"big\.csv is 5\.0 MB; the limit is 4\.0 MB per file")).wait_for(timeout=10_000)
+    assert page.get_by_text(re.compile(r"photo\.png: \.png files are not accepted")).count() == 1
+
+
+def test_a_renamed_file_is_refused_by_the_gateway_and_the_page_says_why(page, tmp_path):
+    fake = tmp_path / "data.csv"
+    fake.write_bytes(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"))
+    page.get_by_label("Request").fill("clean it")
+    page.locator("input[type=file]").set_input_files(str(fake))
+    page.get_by_text("data.csv").first.wait_for()
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text(re.compile(r"Refused \(415\): data\.csv is image/png")).wait_for(timeout=10_000)
+
+
+def test_history_reopens_a_task(page):
+    page.get_by_label("Request").fill('sentiment of "history works"')
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Overall").wait_for(timeout=20_000)
+    page.reload()
+    page.get_by_role("button", name=re.compile("history works")).first.click()
+    page.get_by_text("Overall").wait_for(timeout=20_000)
+
+
+def test_the_gateway_going_down_shows_a_banner(page, ui_system):
+    gateway = ui_system.services["gateway"]
+    gateway.stop()
+    try:
+        page.reload()
+        page.get_by_text("The gateway is not reachable.").wait_for(timeout=15_000)
+        assert page.get_by_text("Traceback").count() == 0
+    finally:
+        ui_system.start_service("aiorch.gateway", health_port=ui_system.gateway_port)
