@@ -35,6 +35,17 @@ def test_requests_no_agent_serves_get_an_empty_plan_with_an_explanation(request_
     assert plan.steps == [] and "aiorch can do" in plan.explanation
 
 
+def test_a_web_address_chains_the_browser_into_the_agent_the_wording_asks_for():
+    plan = OfflinePlanner().plan_now(
+        "t_1", "get the reviews from https://shop.example/p/7 and tell me whether they are mostly positive", [], {})
+    assert [(s.agent, s.depends_on) for s in plan.steps] == [("browser", []), ("sentiment", ["s1"])]
+    assert plan.steps[1].inputs[0].output == "texts"
+    plan = OfflinePlanner().plan_now("t_1", "clean the table on https://x.org/prices", [], {})
+    assert [s.agent for s in plan.steps] == ["browser", "csv"] and plan.steps[1].inputs[0].output == "files"
+    only = OfflinePlanner().plan_now("t_1", "take a screenshot of https://example.org", [], {})
+    assert [s.agent for s in only.steps] == ["browser"]
+
+
 def test_files_no_agent_reads_are_explained():
     plan = OfflinePlanner().plan_now("t_1", "sentiment please", [PNG], {})
     assert plan.steps == [] and "image/png" in plan.explanation

@@ -29,17 +29,20 @@ from .messages import (
 )
 from .outputs import (
     AgentOutput,
+    BrowserOutput,
     ChangeRecord,
     CleaningSpec,
     ColumnProfile,
     CsvOutput,
     FillRule,
+    Link,
     RaggedRow,
     RangeRule,
     RowFilter,
     SentenceSentiment,
     SentimentItem,
     SentimentOutput,
+    TableData,
     ValidationFailure,
 )
 from .version import SCHEMA_MAJOR, SCHEMA_VERSION
@@ -49,7 +52,7 @@ SCHEMA_MODELS: dict[str, type[Model]] = {
     model.__name__: model
     for model in (
         FileRef, TaskSubmitted, CancelRequested, Plan, PlanStep, PlanRequest, StepRequested, StepProgress,
-        StepResult, TaskEvent, TaskRecord, SentimentOutput, CsvOutput, CleaningSpec,
+        StepResult, TaskEvent, TaskRecord, SentimentOutput, CsvOutput, CleaningSpec, BrowserOutput,
     )
 }
 
@@ -58,7 +61,7 @@ __all__ = [
     "TERMINAL_TASK_STATUSES", "AgentOutput", "AgentSpec", "CancelRequested", "EventType", "FileInput", "FileRef",
     "Message", "Model", "Plan", "PlanRequest", "PlanStep", "SentenceSentiment", "SentimentItem",
     "SentimentOutput", "CsvOutput", "CleaningSpec", "ColumnProfile", "ChangeRecord", "RaggedRow", "RangeRule",
-    "RowFilter", "FillRule", "ValidationFailure", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
+    "RowFilter", "FillRule", "ValidationFailure", "BrowserOutput", "Link", "TableData", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
     "StepResult", "StepState", "StepStatus", "TaskEvent", "TaskRecord", "TaskStatus",
     "TaskSubmitted", "UpstreamOutput", "accepted_media_types", "new_task_id", "subjects", "utcnow",
 ]

@@ -57,6 +57,20 @@ CATALOG: dict[str, AgentSpec] = {
             ],
             examples=["clean this file", "impute missing ages with the median", "remove duplicate rows"],
         ),
+        AgentSpec(
+            name="browser",
+            title="Web browser",
+            description="Opens web pages in a headless browser: reads text, lists, tables and links, clicks, "
+            "fills and submits forms, follows pages, takes screenshots.",
+            accepts=[],
+            consumes=[],
+            produces=["texts", "files"],
+            keywords=[
+                "http", "www", "website", "web", "page", "url", "browse", "open", "visit", "scrape", "crawl",
+                "click", "login", "screenshot", "extract", "navigate", "site",
+            ],
+            examples=["get the reviews from https://shop.example/p/7", "take a screenshot of https://example.org"],
+        ),
     ]
 }
 

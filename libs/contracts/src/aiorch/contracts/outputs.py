@@ -150,4 +150,41 @@ class CsvOutput(Model):
         return [self.cleaned_file] if self.cleaned_file else []
 
 
-AgentOutput = Annotated[SentimentOutput | CsvOutput, Field(discriminator="agent")]
+class Link(Model):
+    text: str
+    url: str
+
+
+class TableData(Model):
+    caption: str | None = None
+    header: list[str]
+    rows: int
+    file: FileRef | None = Field(default=None, description="The table as a CSV artifact.")
+
+
+class BrowserOutput(Model):
+    agent: Literal["browser"] = "browser"
+    mode: Literal["offline", "llm"] = "offline"
+    url: str = Field(description="The last page's address.")
+    title: str = ""
+    headings: list[str] = Field(default_factory=list)
+    main_text: str = Field(default="", description="Main text of the last page, up to 20,000 characters.")
+    items: list[str] = Field(default_factory=list, description="Extracted texts, e.g. reviews or list items.")
+    links: list[Link] = Field(default_factory=list)
+    tables: list[TableData] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list, description="What was done, in order.")
+    pages_visited: int = 0
+    screenshot: FileRef | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        """For later steps (e.g. sentiment): the extracted items, else the main text."""
+        return self.items or ([self.main_text] if self.main_text else [])
+
+    @property
+    def files(self) -> list[FileRef]:
+        """Tables as CSV files, for later steps (e.g. the csv agent)."""
+        return [table.file for table in self.tables if table.file]
+
+
+AgentOutput = Annotated[SentimentOutput | CsvOutput | BrowserOutput, Field(discriminator="agent")]

@@ -127,6 +127,12 @@ class AgentService(ABC):
     def setup(self) -> None:
         """Load models and data once, before the first message."""
 
+    async def on_start(self) -> None:
+        """Async resources (a browser, say) opened on the service's event loop."""
+
+    async def on_stop(self) -> None:
+        """Close what on_start opened, after the last step has drained."""
+
     @abstractmethod
     def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome: ...
 
@@ -135,6 +141,8 @@ class AgentService(ABC):
     async def start(self) -> None:
         configure_logging(self.name, self.settings.log_level, self.settings.log_json)
         await asyncio.to_thread(self.setup)
+        self.loop = asyncio.get_running_loop()
+        await self.on_start()
         self.bus = await Bus.open(self.settings, name=f"aiorch-{self.name}")
         await self.bus.wait_for_streams([subjects.STREAM_WORK, subjects.STREAM_RESULTS])
         durable = subjects.agent_consumer(self.name)
@@ -161,6 +169,7 @@ class AgentService(ABC):
     async def stop(self) -> None:
         if self.worker:
             await self.worker.stop(self.settings.drain_timeout_s)
+        await self.on_stop()
         if self.bus:
             await self.bus.close()
         if self.health:

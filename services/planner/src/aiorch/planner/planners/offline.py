@@ -6,9 +6,10 @@ from the contracts' catalog.
 
 import re
 
-from aiorch.contracts import CATALOG, AgentSpec, FileInput, FileRef, Plan, PlanStep
+from aiorch.contracts import CATALOG, AgentSpec, FileInput, FileRef, Plan, PlanStep, StepOutputInput
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 
 
 def capabilities(catalog: dict[str, AgentSpec] = CATALOG) -> str:
@@ -28,6 +29,8 @@ class OfflinePlanner:
         words = [word.lower() for word in _WORD.findall(request)]
         hits = {name: self._keyword_hits(spec, words) for name, spec in self.catalog.items()}
         forced = params.get("agent")
+        if not files and _URL.search(request) and "browser" in self.catalog and not forced:
+            return self._web_chain(task_id, request, hits, params)
         if isinstance(forced, str) and forced in self.catalog:
             agent = forced
         elif files:
@@ -47,6 +50,23 @@ class OfflinePlanner:
         step_params = {key: value for key, value in params.items() if key != "agent"}
         step = PlanStep(id="s1", agent=agent, instruction=request, inputs=inputs, params=step_params)
         return Plan(task_id=task_id, planner=self.name, steps=[step])
+
+    def _web_chain(self, task_id: str, request: str, hits: dict[str, int], params: dict) -> Plan:
+        """A web address: the browser reads the page; an agent the wording also asks for
+        works on what the browser extracted (texts for sentiment, tables for csv)."""
+        browser = self.catalog["browser"]
+        steps = [PlanStep(id="s1", agent="browser", instruction=request, params=dict(params))]
+        followers = sorted(
+            (name for name, spec in self.catalog.items()
+             if name != "browser" and hits[name] and set(spec.consumes) & set(browser.produces)),
+            key=lambda name: -hits[name],
+        )
+        if followers:
+            follower = self.catalog[followers[0]]
+            output = next(name for name in browser.produces if name in follower.consumes)
+            steps.append(PlanStep(id="s2", agent=follower.name, instruction=request, depends_on=["s1"],
+                                  inputs=[StepOutputInput(step="s1", output=output)]))
+        return Plan(task_id=task_id, planner=self.name, steps=steps)
 
     def _agent_for_files(self, files: list[FileRef], hits: dict[str, int]) -> str | None:
         candidates = [

@@ -1,0 +1,1 @@
+"""aiorch.browser: web automation and scraping in headless Chromium."""

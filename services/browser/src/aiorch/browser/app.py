@@ -1,0 +1,79 @@
+"""Wires step requests to the browser: plan the actions, run them, store what was read."""
+
+import asyncio
+import csv
+import io
+
+from aiorch.contracts import BrowserOutput, Link, StepRequested, TableData
+from aiorch.runtime.agent import AgentService, StepContext, StepOutcome
+from aiorch.runtime.logs import get_logger
+
+from .actions import parse
+from .config import BrowserSettings
+from .executor import BrowseResult, Limits, SharedBrowser, browse
+from .policy import UrlPolicy
+
+log = get_logger(__name__)
+
+
+class BrowserService(AgentService):
+    name = "browser"
+    settings_class = BrowserSettings
+    settings: BrowserSettings
+
+    def setup(self) -> None:
+        if not self.settings.chromium_path.exists():
+            raise SystemExit(f"Chromium not found at {self.settings.chromium_path}: apt-get install chromium "
+                             "(or set AIORCH_CHROMIUM_PATH)")
+        self.policy = UrlPolicy(self.settings.allowlist())
+        self.limits = Limits(self.settings.max_pages, self.settings.max_actions,
+                             self.settings.navigation_timeout_s, self.settings.task_timeout_s)
+        if self.settings.openai_api_key or self.settings.openai_base_url:
+            log.warning("an LLM is configured, but this build browses with the offline executor only")
+
+    async def on_start(self) -> None:
+        self.browser = SharedBrowser(str(self.settings.chromium_path), self.policy, self.limits)
+        await self.browser.start()
+
+    async def on_stop(self) -> None:
+        await self.browser.stop()
+
+    def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
+        plan = parse(request.instruction, request.params, self.settings.max_pages)
+        ctx.progress(0.1, "; ".join(action.describe() for action in plan.actions))
+        future = asyncio.run_coroutine_threadsafe(browse(self.browser, plan), self.loop)
+        result = future.result(timeout=self.settings.task_timeout_s + 15)
+        output = self._output(result, ctx)
+        return StepOutcome(output=output, summary=summary(output))
+
+    def _output(self, result: BrowseResult, ctx: StepContext) -> BrowserOutput:
+        last = result.pages[-1]
+        items: list[str] = []
+        for page in result.pages:
+            items += [item for item in page.items if item not in items]
+        tables = []
+        for number, table in enumerate((t for page in result.pages for t in page.tables if t["rows"]), 1):
+            rows = table["rows"]
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(rows)
+            ref = ctx.save_artifact(f"table-{number}.csv", buffer.getvalue().encode(), "text/csv")
+            tables.append(TableData(caption=table["caption"], header=rows[0], rows=len(rows) - 1, file=ref))
+        screenshot = ctx.save_artifact("screenshot.png", result.screenshot, "image/png") if result.screenshot else None
+        return BrowserOutput(
+            url=last.url, title=last.title, headings=last.headings, main_text=last.main_text, items=items,
+            links=[Link(text=link["text"][:200], url=link["url"]) for link in last.links],
+            tables=tables, actions=result.actions, pages_visited=len(result.pages), screenshot=screenshot,
+        )
+
+
+def summary(output: BrowserOutput) -> str:
+    lines = [f"**{output.title or output.url}** — {output.url}"]
+    if output.items:
+        lines.append(f"{len(output.items)} items extracted from {output.pages_visited} page(s), e.g.:")
+        lines += [f"- {item[:150]}" for item in output.items[:5]]
+    elif output.main_text:
+        lines.append(output.main_text[:500] + ("…" if len(output.main_text) > 500 else ""))
+    if output.tables:
+        lines.append(f"{len(output.tables)} table(s) saved as CSV: " + ", ".join(t.file.name for t in output.tables))
+    lines.append("Actions: " + "; ".join(output.actions) + ".")
+    return "\n\n".join(lines)

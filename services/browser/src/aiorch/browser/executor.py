@@ -1,0 +1,269 @@
+"""Runs browse actions in a fresh, isolated context of one shared Chromium."""
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from aiorch.runtime.agent import StepFailure
+
+from .actions import Action, BrowsePlan
+from .extract import EXTRACT, NEXT_LINK
+from .policy import Refused, UrlPolicy
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--disable-extensions",
+]
+
+
+@dataclass
+class Limits:
+    max_pages: int = 10
+    max_actions: int = 30
+    navigation_timeout_s: float = 15.0
+    task_timeout_s: float = 60.0
+
+
+@dataclass
+class PageRead:
+    url: str
+    title: str
+    headings: list[str]
+    main_text: str
+    items: list[str]
+    links: list[dict]
+    tables: list[dict]
+
+
+@dataclass
+class BrowseResult:
+    pages: list[PageRead] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    screenshot: bytes | None = None
+    elapsed_s: float = 0.0
+
+
+@dataclass
+class Session:
+    """A fresh, isolated browser context (no profile, no cookies) with its page, for one task."""
+
+    context: BrowserContext
+    page: Page
+    refusals: list[str]
+
+
+class SharedBrowser:
+    """One Chromium process for the service, launched once and reused by every task. The
+    next task's context is opened ahead of time, so a task does not wait for it."""
+
+    def __init__(self, executable: str, policy: UrlPolicy, limits: Limits) -> None:
+        self.executable = executable
+        self.policy = policy
+        self.limits = limits
+        self._playwright = None
+        self.browser: Browser | None = None
+        self._spare: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._playwright = await async_playwright().start()
+        self.browser = await self._playwright.chromium.launch(
+            executable_path=self.executable, headless=True, args=CHROMIUM_ARGS)
+        self._spare = asyncio.create_task(self._open())
+
+    async def stop(self) -> None:
+        if self._spare:
+            with contextlib.suppress(Exception):
+                await (await self._spare).context.close()
+        if self.browser:
+            await self.browser.close()
+        if self._playwright:
+            await self._playwright.stop()
+
+    async def session(self) -> Session:
+        """The context opened ahead of time, or a new one if another task took it."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            with contextlib.suppress(Exception):
+                return await spare
+        return await self._open()
+
+    async def release(self, session: Session) -> None:
+        """Close a task's context, then open the next one while the service is idle."""
+        await session.context.close()
+        if self._spare is None and self.browser is not None and self.browser.is_connected():
+            self._spare = asyncio.create_task(self._open())
+
+    async def _open(self) -> Session:
+        context = await self.browser.new_context(accept_downloads=False, service_workers="block",
+                                                 viewport={"width": 1280, "height": 900})
+        refusals: list[str] = []
+        await context.route("**/*", _guard(self.policy, refusals, self.limits.navigation_timeout_s))
+        page = await context.new_page()
+        page.set_default_timeout(self.limits.navigation_timeout_s * 1000)
+        return Session(context, page, refusals)
+
+
+async def browse(shared: SharedBrowser, plan: BrowsePlan, limits: Limits | None = None) -> BrowseResult:
+    limits = limits or shared.limits
+    if len(plan.actions) > limits.max_actions:
+        raise StepFailure("too_many_actions", f"{len(plan.actions)} actions; the limit is {limits.max_actions}")
+    session = await shared.session()
+    try:
+        return await asyncio.wait_for(_run(session, plan, limits), limits.task_timeout_s)
+    except TimeoutError:
+        raise StepFailure("timeout", f"the task took longer than {limits.task_timeout_s:g}s") from None
+    finally:
+        await shared.release(session)
+
+
+def _guard(policy: UrlPolicy, refusals: list[str], timeout_s: float):
+    """Every request the page makes passes the URL policy, and so does every redirect: the
+    guard fetches without following redirects and checks the Location before the browser
+    may follow it."""
+    checked: dict[str, str | None] = {}
+
+    async def allowed(url: str) -> str | None:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key not in checked:
+            try:
+                await asyncio.to_thread(policy.check, url)
+                checked[key] = None
+            except Refused as refused:
+                checked[key] = str(refused)
+        return checked[key]
+
+    async def guard(route) -> None:
+        request = route.request
+        if urlsplit(request.url).scheme in ("data", "blob") and not request.is_navigation_request():
+            await route.continue_()
+            return
+        refusal = await allowed(request.url)
+        if refusal is None and not request.is_navigation_request():
+            await route.continue_()  # a subresource: its host passed; the page cannot read a foreign reply
+            return
+        if refusal is None:
+            try:
+                response = await route.fetch(max_redirects=0, timeout=timeout_s * 1000)
+            except PlaywrightError as exc:  # pass the network error on as the browser would report it
+                message = str(exc)
+                code = next((code for marker, code in (("ENOTFOUND", "namenotresolved"), ("EAI_AGAIN", "namenotresolved"),
+                             ("ECONNREFUSED", "connectionrefused"), ("imeout", "timedout")) if marker in message), "failed")
+                await route.abort(code)
+                return
+            location = response.headers.get("location")
+            if 300 <= response.status < 400 and location:
+                refusal = await allowed(urljoin(request.url, location))
+            if refusal is None:
+                await route.fulfill(response=response)
+                return
+        if request.is_navigation_request():
+            refusals.append(refusal)
+        await route.abort("blockedbyclient")
+
+    return guard
+
+
+async def _run(session: Session, plan: BrowsePlan, limits: Limits) -> BrowseResult:
+    started = time.perf_counter()
+    result = BrowseResult()
+    page, refusals = session.page, session.refusals
+    page.set_default_timeout(limits.navigation_timeout_s * 1000)
+    last_field = None
+    for action in plan.actions:
+        if action.kind == "open":
+            await _goto(page, action.target, refusals)
+        elif action.kind == "click":
+            await _click(page, action.target)
+        elif action.kind == "fill":
+            last_field = await _field(page, action.target)
+            await last_field.fill(action.value)
+        elif action.kind == "submit":
+            await _submit(page, last_field)
+        elif action.kind == "wait":
+            try:
+                await page.get_by_text(action.target).first.wait_for(timeout=limits.navigation_timeout_s * 1000)
+            except PlaywrightTimeout:
+                raise StepFailure("timeout", f"'{action.target}' did not appear within {limits.navigation_timeout_s:g}s") from None
+        elif action.kind == "next_pages":
+            await _follow_next(page, plan, int(action.target), result, refusals, limits)
+        elif action.kind == "screenshot":
+            if not result.pages or result.pages[-1].url != page.url:
+                result.pages.append(await _read(page, plan))
+            try:
+                result.screenshot = await page.screenshot(full_page=True, type="png")
+            except PlaywrightError:  # a page too tall for one image: the visible part will do
+                result.screenshot = await page.screenshot(type="png")
+        result.actions.append(action.describe())
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+async def _goto(page: Page, url: str, refusals: list[str]) -> None:
+    try:
+        response = await page.goto(url, wait_until="load")
+    except PlaywrightTimeout:
+        raise StepFailure("timeout", f"{url} did not finish loading within the time limit") from None
+    except PlaywrightError as exc:
+        if refusals:
+            raise StepFailure("refused_url", refusals[-1]) from None
+        message = str(exc).splitlines()[0]
+        reasons = {"ERR_NAME_NOT_RESOLVED": "the host name does not resolve", "ERR_CONNECTION_REFUSED":
+                   "the connection was refused", "ERR_ADDRESS_UNREACHABLE": "the address is unreachable",
+                   "ERR_CONNECTION_TIMED_OUT": "the connection timed out", "ERR_INVALID_URL": "the address is invalid"}
+        reason = next((text for code, text in reasons.items() if code in message), message)
+        raise StepFailure("unreachable", f"cannot open {url}: {reason}") from None
+    if refusals:  # a redirect to a forbidden address
+        raise StepFailure("refused_url", refusals[-1])
+    if response is not None and response.status >= 400:
+        raise StepFailure("http_error", f"{url} answered HTTP {response.status}")
+
+
+async def _click(page: Page, target: str) -> None:
+    for locator in (page.get_by_role("button", name=target), page.get_by_role("link", name=target),
+                    page.get_by_text(target, exact=True), page.get_by_text(target)):
+        if await locator.count():
+            await locator.first.click()
+            await page.wait_for_load_state("load")
+            return
+    raise StepFailure("element_not_found", f"nothing to click named '{target}' on {page.url}")
+
+
+async def _field(page: Page, name: str):
+    for locator in (page.get_by_label(name, exact=False), page.get_by_placeholder(name, exact=False),
+                    page.locator(f"[name='{name}' i]"), page.locator(f"#{name}") if name.isidentifier() else None):
+        if locator is not None and await locator.count():
+            return locator.first
+    raise StepFailure("element_not_found", f"no field '{name}' on {page.url} (looked for a label, placeholder or name)")
+
+
+async def _submit(page: Page, last_field) -> None:
+    button = page.locator("form :is(button[type=submit], input[type=submit], button:not([type]))")
+    if await button.count():
+        await button.first.click()
+    elif last_field is not None:
+        await last_field.press("Enter")
+    else:
+        raise StepFailure("element_not_found", f"no form to submit on {page.url}")
+    await page.wait_for_load_state("load")
+
+
+async def _follow_next(page: Page, plan: BrowsePlan, pages: int, result: BrowseResult, refusals, limits) -> None:
+    for _ in range(max(pages - 1, 0)):
+        result.pages.append(await _read(page, plan))
+        following = await page.evaluate(NEXT_LINK)
+        if not following or len(result.pages) >= limits.max_pages:
+            break
+        await _goto(page, following, refusals)
+
+
+async def _read(page: Page, plan: BrowsePlan) -> PageRead:
+    data = await page.evaluate(EXTRACT, sorted(plan.wants))
+    return PageRead(url=page.url, title=data["title"], headings=data["headings"], main_text=data["mainText"],
+                    items=data["items"], links=data["links"], tables=data["tables"])
