@@ -58,3 +58,13 @@ def test_bad_targets_fail_the_step_with_the_reason(web_system, site, request_tex
     task_id = web_system.submit(request_text.replace("SITE", site.url))
     events = web_system.events(task_id)
     assert events[-1]["type"] == "failed" and reason in events[-2]["error"]["message"]
+
+
+def test_a_table_from_the_browser_is_cleaned_by_the_csv_agent(web_system, site):
+    task_id = web_system.submit(f"clean the price table on {site.url}/table")
+    events = web_system.events(task_id)
+    assert events[-1]["type"] == "completed", events[-1]
+    assert [step["agent"] for step in events[1]["plan"]["steps"]] == ["browser", "csv"]
+    output = web_system.task(task_id)["steps"]["s2"]["result"]["output"]
+    assert output["source"] == "table-1.csv" and output["rows_after"] == 6
+    assert [p["inferred_type"] for p in output["profile_after"]][1:] == ["number", "number"]

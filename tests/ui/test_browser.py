@@ -117,3 +117,20 @@ def test_the_gateway_going_down_shows_a_banner(page, ui_system):
         assert page.get_by_text("Traceback").count() == 0
     finally:
         ui_system.start_service("aiorch.gateway", health_port=ui_system.gateway_port)
+
+
+def test_two_tabs_each_follow_their_own_task(browser, ui_system):
+    pages = []
+    for text in ("I adore this", "I detest this"):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        tab.goto(f"http://127.0.0.1:{ui_system.ui_port}")
+        tab.get_by_label("Request").fill(f'What is the sentiment of "{text}"?')
+        tab.get_by_role("button", name="Submit").click()
+        pages.append((tab, text))
+    for tab, text in pages:
+        tab.get_by_text("Overall").wait_for(timeout=30_000)
+        other = "I detest this" if text == "I adore this" else "I adore this"
+        main = tab.locator("[data-testid=stMain]")
+        assert main.get_by_text(text).count() >= 1 and main.get_by_text(other).count() == 0
+        tab.context.close()
