@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from aiorch.contracts import FileInput, StepRequested, subjects
+from aiorch.contracts import StepRequested, subjects
 from aiorch.runtime.testing import FakeOpenAI, StepResults
 from aiorch.sentiment.app import SentimentService
 from aiorch.sentiment.config import SentimentSettings

@@ -12,7 +12,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from aiorch.runtime.agent import StepFailure
 
-from .actions import Action, BrowsePlan
+from .actions import BrowsePlan
 from .extract import EXTRACT, NEXT_LINK
 from .policy import Refused, UrlPolicy
 

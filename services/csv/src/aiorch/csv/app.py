@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from aiorch.contracts import CleaningSpec, FileRef, StepRequested
 from aiorch.runtime.agent import AgentService, StepContext, StepFailure, StepOutcome
 from aiorch.runtime.logs import get_logger
+from aiorch.runtime.storage import artifact_key
 
 from .cleaner import clean_table
 from .config import CsvSettings
@@ -97,6 +98,4 @@ class CsvService(AgentService):
 
 
 def _key(ctx: StepContext, name: str) -> str:
-    from aiorch.runtime.storage import artifact_key
-
     return artifact_key(ctx.request.task_id, ctx.request.step_id, name)

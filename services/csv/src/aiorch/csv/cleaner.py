@@ -15,6 +15,7 @@ from aiorch.contracts import ChangeRecord, CleaningSpec, ColumnProfile, CsvOutpu
 from . import values as v
 from .columns import ColumnPlan
 from .reader import Table, read_table
+from .report import markdown
 
 Progress = Callable[[float, str], None]
 SAMPLE_CHANGES = 200
@@ -272,8 +273,6 @@ def clean_table(table: Table, name: str, spec: CleaningSpec, progress: Progress 
         duplicates_removed=duplicates, ragged_rows=table.ragged[:100], validation_failures=len(failures),
         validation=failures[:SAMPLE_FAILURES], spec=spec,
     )
-    from .report import markdown
-
     return CleanResult(output, to_csv(frame, table.delimiter), log.to_csv(), markdown(output, table.notes))
 
 
