@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # Every library and service folder with a pyproject.toml; contracts and runtime first.
 PACKAGES := libs/contracts libs/runtime $(filter-out libs/contracts libs/runtime,$(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 STAMP := $(VENV)/.installed
+# The browser agent's LLM mode (browser-use) pins its dependencies tightly: it gets its own environment.
+BROWSER_VENV := .venv-browser
 NLTK_DATA := .data/nltk_data
 CHROMIUM := /usr/bin/chromium
 
@@ -17,6 +19,8 @@ $(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt Make
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(foreach p,$(PACKAGES),-e $(p)) -r requirements-dev.txt
 	$(BIN)/python -m aiorch.sentiment.lexicon $(NLTK_DATA)
+	test -x $(BROWSER_VENV)/bin/python || $(PYTHON) -m venv $(BROWSER_VENV)
+	$(BROWSER_VENV)/bin/pip install --quiet -e libs/contracts -e libs/runtime -e "services/browser[llm]"
 	touch $@
 
 run: setup
@@ -51,4 +55,4 @@ release:
 	docker build -f services/$(SERVICE)/Dockerfile -t $(REGISTRY)aiorch/$(SERVICE):$(shell $(PYTHON) -c "import tomllib;print(tomllib.load(open('services/$(SERVICE)/pyproject.toml','rb'))['project']['version'])") .
 
 clean:
-	rm -rf $(VENV) .data .run test-artifacts
+	rm -rf $(VENV) $(BROWSER_VENV) .data .run test-artifacts

@@ -13,6 +13,7 @@ from aiorch.runtime.testing import LocalSystem, agent_modules
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".data"
 ENV_FILE = ROOT / ".env.local"
+BROWSER_PYTHON = ROOT / ".venv-browser" / "bin" / "python"
 
 
 def api_key() -> str:
@@ -36,6 +37,8 @@ def main() -> int:
         health_ports={name: 9100 + index for index, name in enumerate(
             ["planner", *(module.rsplit(".", 1)[-1] for module in agent_modules())])},
         ui_port=int(os.environ.get("AIORCH_UI_PORT", "8501")),
+        # The browser agent runs where browser-use is installed, for its LLM mode.
+        service_python={"browser": str(BROWSER_PYTHON)} if BROWSER_PYTHON.exists() else None,
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:

@@ -12,8 +12,10 @@ ARTIFACTS = Path(os.environ.get("AIORCH_TEST_ARTIFACTS", "test-artifacts"))
 KEY = "test-key-0123456789abcdef"
 
 
-def make_system(root: Path, service_env: dict | None = None, **env: str) -> LocalSystem:
-    return LocalSystem(root, ARTIFACTS / "logs" / root.name, KEY, service_env=service_env, **env).start()
+def make_system(root: Path, service_env: dict | None = None, service_python: dict | None = None,
+                **env: str) -> LocalSystem:
+    return LocalSystem(root, ARTIFACTS / "logs" / root.name, KEY, service_env=service_env,
+                       service_python=service_python, **env).start()
 
 
 @pytest.fixture(scope="module")

@@ -106,9 +106,11 @@ class ServiceProcess:
     """An aiorch service started as `python -m <module>`, its output in a log file."""
 
     def __init__(
-        self, module: str, env: dict[str, str], log_dir: Path, health_port: int | None = None, ready_path: str = "/readyz"
+        self, module: str, env: dict[str, str], log_dir: Path, health_port: int | None = None,
+        ready_path: str = "/readyz", python: str | None = None,
     ) -> None:
         self.module = module
+        self.python = python or sys.executable
         self.ready_path = ready_path
         self.health_port = health_port or free_port()
         self.env = {**os.environ, **env, "AIORCH_HEALTH_PORT": str(self.health_port)}
@@ -118,7 +120,7 @@ class ServiceProcess:
     def start(self, timeout: float = 60.0) -> "ServiceProcess":
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [self.python, "-m", self.module], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         self.wait_ready(timeout)
         return self
@@ -261,13 +263,15 @@ class LocalSystem:
         self, root: Path, log_dir: Path, key: str, *, nats_port: int | None = None,
         gateway_port: int | None = None, health_ports: dict[str, int] | None = None,
         nats_config: Path | None = None, nats_env: dict | None = None,
-        service_env: dict[str, dict[str, str]] | None = None, ui_port: int | None = None, **env: str,
+        service_env: dict[str, dict[str, str]] | None = None, ui_port: int | None = None,
+        service_python: dict[str, str] | None = None, **env: str,
     ) -> None:
         self.root = root
         self.key = key
         self.nats = NatsServer(root / "nats", port=nats_port, config_file=nats_config, env=nats_env)
         self.service_env = service_env or {}
         self.ui_port = ui_port
+        self.service_python = service_python or {}
         self.gateway_port = gateway_port or free_port()
         self.health_ports = health_ports or {}
         self.log_dir = log_dir
@@ -297,7 +301,8 @@ class LocalSystem:
     def start_service(self, module: str, health_port: int | None = None) -> ServiceProcess:
         name = module.rsplit(".", 1)[-1]
         env = {**self.env, **self.service_env.get(name, {})}
-        service = ServiceProcess(module, env, self.log_dir, health_port=health_port or self.health_ports.get(name))
+        service = ServiceProcess(module, env, self.log_dir, health_port=health_port or self.health_ports.get(name),
+                                 python=self.service_python.get(name))
         self.services[name] = service
         return service.start()
 

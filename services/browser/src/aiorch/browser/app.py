@@ -8,6 +8,7 @@ from aiorch.contracts import BrowserOutput, Link, StepRequested, TableData
 from aiorch.runtime.agent import AgentService, StepContext, StepOutcome
 from aiorch.runtime.logs import get_logger
 
+from . import llm
 from .actions import parse
 from .config import BrowserSettings
 from .executor import BrowseResult, Limits, SharedBrowser, browse
@@ -28,8 +29,10 @@ class BrowserService(AgentService):
         self.policy = UrlPolicy(self.settings.allowlist())
         self.limits = Limits(self.settings.max_pages, self.settings.max_actions,
                              self.settings.navigation_timeout_s, self.settings.task_timeout_s)
-        if self.settings.openai_api_key or self.settings.openai_base_url:
-            log.warning("an LLM is configured, but this build browses with the offline executor only")
+        self.use_llm = bool(self.settings.openai_api_key or self.settings.openai_base_url)
+        if self.use_llm and not llm.available():
+            raise SystemExit("an LLM is configured (OPENAI_API_KEY/OPENAI_BASE_URL) but browser-use is not installed: "
+                             "pip install 'aiorch-browser[llm]'")
 
     async def on_start(self) -> None:
         self.browser = SharedBrowser(str(self.settings.chromium_path), self.policy, self.limits)
@@ -39,6 +42,12 @@ class BrowserService(AgentService):
         await self.browser.stop()
 
     def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
+        if self.use_llm:
+            ctx.progress(0.1, "the browser agent (LLM) is working")
+            future = asyncio.run_coroutine_threadsafe(
+                llm.browse_with_llm(request.instruction, self.settings, self.policy), self.loop)
+            output = future.result(timeout=self.settings.task_timeout_s + 30)
+            return StepOutcome(output=output, summary=summary(output))
         plan = parse(request.instruction, request.params, self.settings.max_pages)
         ctx.progress(0.1, "; ".join(action.describe() for action in plan.actions))
         future = asyncio.run_coroutine_threadsafe(browse(self.browser, plan), self.loop)

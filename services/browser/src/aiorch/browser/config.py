@@ -21,6 +21,7 @@ class BrowserSettings(AgentSettings):
     openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
     openai_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL"))
+    """With a key or a base URL, tasks go to browser-use's Agent (LLM mode) instead of the offline executor."""
 
     def allowlist(self) -> frozenset[str]:
         return frozenset(host.strip().lower() for host in self.allowed_hosts.split(",") if host.strip())
