@@ -23,7 +23,7 @@ $(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt Make
 	$(BROWSER_VENV)/bin/pip install --quiet -e libs/contracts -e libs/runtime -e "services/browser[llm]"
 	touch $@
 
-run: setup
+run: setup $(CHROMIUM)
 	$(BIN)/python scripts/devrun.py
 
 test: setup $(CHROMIUM)
