@@ -210,17 +210,16 @@ def deduplicate(frame: pd.DataFrame, spec: CleaningSpec, raw: pd.DataFrame, log:
     if not spec.deduplicate:
         return frame, 0
     keys = [key for key in spec.dedupe_keys if key in frame] or None
-    normalised = frame[keys] if keys else frame
-    duplicated = normalised.astype(str).duplicated(keep="first")
+    normalised = (frame[keys] if keys else frame).astype(str)
+    duplicated = normalised.duplicated(keep="first")
     if not duplicated.any():
         return frame, 0
-    first_of = normalised.astype(str).apply(tuple, axis=1)
-    first_row = {}
-    for row, key in first_of.items():
-        first_row.setdefault(key, row)
+    # The first row of each group of equal rows: what a duplicate is reported as a copy of.
+    first_row = normalised.groupby(list(normalised.columns), sort=False, dropna=False).ngroup()
+    first_of_group = pd.Series(first_row.index, index=first_row.index).groupby(first_row.to_numpy()).transform("first")
     raw_seen = raw.loc[frame.index].astype(str).apply(tuple, axis=1)
     for row in frame.index[duplicated]:
-        original = first_row[first_of[row]]
+        original = first_of_group[row]
         if keys:
             rule = "duplicate_key"
         elif raw_seen[row] == raw_seen[original]:

@@ -80,8 +80,8 @@ class Orchestrator:
         return effects
 
     def step_result(self, record: TaskRecord, result: StepResult) -> Effects | None:
-        state = record.steps.get(result.step_id)
-        if record.terminal or state is None or state.status != StepStatus.running or state.attempt != result.attempt:
+        state = _running(record, result.step_id, result.attempt)
+        if state is None:
             return None
         effects = Effects()
         if result.status == "completed":
@@ -96,16 +96,16 @@ class Orchestrator:
         return effects
 
     def step_progress(self, record: TaskRecord, progress: StepProgress) -> Effects | None:
-        state = record.steps.get(progress.step_id)
-        if record.terminal or state is None or state.status != StepStatus.running or state.attempt != progress.attempt:
+        state = _running(record, progress.step_id, progress.attempt)
+        if state is None:
             return None
         effects = Effects()
         self._emit(record, effects, EventType.progress, state=state, message=progress.message, fraction=progress.fraction)
         return effects
 
     def step_timed_out(self, record: TaskRecord, step_id: str, attempt: int) -> Effects | None:
-        state = record.steps.get(step_id)
-        if record.terminal or state is None or state.status != StepStatus.running or state.attempt != attempt:
+        state = _running(record, step_id, attempt)
+        if state is None:
             return None
         effects = Effects()
         error = StepError(
@@ -253,6 +253,14 @@ class Orchestrator:
             fields.update(step_id=state.id, agent=state.agent, attempt=state.attempt)
         event = TaskEvent(task_id=record.task_id, seq=record.last_event_seq, type=type_, **fields)
         effects.events.append(event)
+
+
+def _running(record: TaskRecord, step_id: str, attempt: int) -> StepState | None:
+    """The step if this attempt of it is the one running; anything else is stale input."""
+    state = record.steps.get(step_id)
+    if record.terminal or state is None or state.status != StepStatus.running or state.attempt != attempt:
+        return None
+    return state
 
 
 def _first_line(text: str) -> str:

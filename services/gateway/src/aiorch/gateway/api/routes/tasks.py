@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from nats.js.errors import KeyNotFoundError
+from nats.js.errors import KeyNotFoundError, NoKeysError
 from prometheus_client import Counter
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
@@ -317,9 +317,7 @@ async def list_tasks(
     kv = await bus.tasks_kv()
     try:
         keys = sorted(await kv.keys(), reverse=True)
-    except Exception as exc:
-        if type(exc).__name__ != "NoKeysError":
-            raise
+    except NoKeysError:
         keys = []
     if before:
         keys = [key for key in keys if key < before]
