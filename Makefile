@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 # The browser agent's LLM mode (browser-use) pins its dependencies tightly: it gets its own environment.
 BROWSER_VENV := .venv-browser
 NLTK_DATA := .data/nltk_data
+# The medical agent's weights: sklesion's Keras model converted once to safetensors.
+MEDICAL_MODEL := .data/models/sklesion
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup run test bench schemas asyncapi nats-auth release clean
@@ -19,6 +21,7 @@ $(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt Make
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(foreach p,$(PACKAGES),-e $(p)) -r requirements-dev.txt
 	$(BIN)/python -m aiorch.sentiment.lexicon $(NLTK_DATA)
+	$(BIN)/python -m aiorch.medical.convert --fetch $(MEDICAL_MODEL)
 	test -x $(BROWSER_VENV)/bin/python || $(PYTHON) -m venv $(BROWSER_VENV)
 	$(BROWSER_VENV)/bin/pip install --quiet -e libs/contracts -e libs/runtime -e "services/browser[llm]"
 	touch $@

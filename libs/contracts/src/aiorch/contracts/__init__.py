@@ -31,11 +31,15 @@ from .outputs import (
     AgentOutput,
     BrowserOutput,
     ChangeRecord,
+    ClassProbability,
     CleaningSpec,
     ColumnProfile,
     CsvOutput,
     FillRule,
+    LesionResult,
     Link,
+    MedicalOutput,
+    PatientInfo,
     RaggedRow,
     RangeRule,
     RowFilter,
@@ -53,6 +57,7 @@ SCHEMA_MODELS: dict[str, type[Model]] = {
     for model in (
         FileRef, TaskSubmitted, CancelRequested, Plan, PlanStep, PlanRequest, StepRequested, StepProgress,
         StepResult, TaskEvent, TaskRecord, SentimentOutput, CsvOutput, CleaningSpec, BrowserOutput,
+        MedicalOutput,
     )
 }
 
@@ -61,7 +66,8 @@ __all__ = [
     "TERMINAL_TASK_STATUSES", "AgentOutput", "AgentSpec", "CancelRequested", "EventType", "FileInput", "FileRef",
     "Message", "Model", "Plan", "PlanRequest", "PlanStep", "SentenceSentiment", "SentimentItem",
     "SentimentOutput", "CsvOutput", "CleaningSpec", "ColumnProfile", "ChangeRecord", "RaggedRow", "RangeRule",
-    "RowFilter", "FillRule", "ValidationFailure", "BrowserOutput", "Link", "TableData", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
+    "RowFilter", "FillRule", "ValidationFailure", "BrowserOutput", "Link", "TableData", "MedicalOutput", "LesionResult", "ClassProbability",
+    "PatientInfo", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
     "StepResult", "StepState", "StepStatus", "TaskEvent", "TaskRecord", "TaskStatus",
     "TaskSubmitted", "UpstreamOutput", "accepted_media_types", "new_task_id", "subjects", "utcnow",
 ]

@@ -71,6 +71,20 @@ CATALOG: dict[str, AgentSpec] = {
             ],
             examples=["get the reviews from https://shop.example/p/7", "take a screenshot of https://example.org"],
         ),
+        AgentSpec(
+            name="medical",
+            title="Skin-lesion photo classifier",
+            description="Classifies photos of skin lesions (moles, spots) into 7 HAM10000 classes with a "
+            "PyTorch model, with a Grad-CAM heatmap; optional age, sex and body site. Not a diagnosis.",
+            accepts=["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"],
+            consumes=[],
+            produces=["files"],
+            keywords=[
+                "skin", "lesion", "mole", "melanoma", "nevus", "naevus", "spot", "freckle", "dermat", "rash",
+                "cancer", "birthmark", "wart", "carcinoma", "keratosis", "growth", "photo", "picture", "image",
+            ],
+            examples=["is this mole dangerous?", "classify this skin lesion, 54 year old male, on the back"],
+        ),
     ]
 }
 

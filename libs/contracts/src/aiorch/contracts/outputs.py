@@ -187,4 +187,46 @@ class BrowserOutput(Model):
         return [table.file for table in self.tables if table.file]
 
 
-AgentOutput = Annotated[SentimentOutput | CsvOutput | BrowserOutput, Field(discriminator="agent")]
+class PatientInfo(Model):
+    age: float | None = Field(default=None, ge=0, le=120)
+    sex: Literal["male", "female", "unknown"] | None = None
+    location: Literal["arm", "head-or-neck", "leg-or-genital", "trunk", "unknown"] | None = None
+    source: Literal["params", "text", "none"] = "none"
+
+
+class ClassProbability(Model):
+    code: str
+    name: str
+    severity: Literal["benign", "malignant", "unknown"]
+    probability: float
+
+
+class LesionResult(Model):
+    file: str
+    status: Literal["classified", "refused"]
+    refusal: str | None = Field(default=None, description="Why the image was not classified.")
+    top: list[ClassProbability] = Field(default_factory=list, description="The three most probable classes.")
+    probabilities: list[ClassProbability] = Field(default_factory=list)
+    malignant_probability: float | None = Field(default=None, description="Sum over the malignant classes.")
+    leaning: Literal["benign", "malignant", "unknown"] | None = None
+    heatmap: FileRef | None = Field(default=None, description="Grad-CAM overlay (PNG) for the top class.")
+    warnings: list[str] = Field(default_factory=list, description="Image-quality and conversion notes.")
+
+
+class MedicalOutput(Model):
+    agent: Literal["medical"] = "medical"
+    model: str
+    patient: PatientInfo = Field(default_factory=PatientInfo)
+    images: list[LesionResult] = Field(default_factory=list)
+    disclaimer: str
+
+    @property
+    def texts(self) -> list[str]:
+        return []
+
+    @property
+    def files(self) -> list[FileRef]:
+        return [image.heatmap for image in self.images if image.heatmap]
+
+
+AgentOutput = Annotated[SentimentOutput | CsvOutput | BrowserOutput | MedicalOutput, Field(discriminator="agent")]

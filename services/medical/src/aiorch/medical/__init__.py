@@ -1,0 +1,1 @@
+"""aiorch medical agent: skin-lesion photo classification in PyTorch (not a diagnosis)."""

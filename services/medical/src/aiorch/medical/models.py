@@ -1,0 +1,103 @@
+"""The classifiers behind the agent: sklesion converted to PyTorch (default), or any
+`transformers` image-classification checkpoint in a local folder."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import load_file
+
+from aiorch.contracts import PatientInfo
+
+from .convert import LABELS_FILE, WEIGHTS_FILE
+from .gradcam import classify_with_cam
+from .patient import Encoding
+from .xception import IMAGE_SIZE, SkinLesionNet
+
+
+@dataclass(frozen=True)
+class LesionClass:
+    code: str
+    name: str
+    severity: str  # benign | malignant | unknown
+
+
+@dataclass
+class Prediction:
+    probabilities: np.ndarray
+    heatmap: np.ndarray | None = None
+
+
+class SkLesionModel:
+    """Xception + metadata MLP; photo resized bilinearly (no antialiasing) to 254x254, 0-255."""
+
+    uses_metadata = True
+    explains = True
+
+    def __init__(self, folder: Path) -> None:
+        labels = json.loads((folder / LABELS_FILE).read_text())
+        self.name = labels["source"]
+        self.classes = [LesionClass(c["code"], c["name"], c["severity"]) for c in labels["classes"]]
+        self.encoding = Encoding(labels["sex"], labels["locations"], labels["age_mean"], labels["age_max"])
+        self.net = SkinLesionNet()
+        self.net.load_state_dict(load_file(folder / WEIGHTS_FILE), strict=False)
+        self.net.eval()
+
+    @staticmethod
+    def pixels(photo: Image.Image) -> torch.Tensor:
+        array = torch.from_numpy(np.asarray(photo, dtype=np.float32).copy()).permute(2, 0, 1)[None]
+        return F.interpolate(array, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", align_corners=False,
+                             antialias=False)
+
+    def predict(self, photo: Image.Image, patient: PatientInfo, explain: bool) -> Prediction:
+        image = self.pixels(photo)
+        metadata = torch.tensor([self.encoding.vector(patient)], dtype=torch.float32)
+        if explain:
+            probabilities, heat = classify_with_cam(self.net, image, metadata)
+            return Prediction(probabilities, heat)
+        with torch.inference_mode():
+            return Prediction(self.net(image, metadata)[0].numpy())
+
+
+class TransformersModel:
+    """Any local AutoModelForImageClassification checkpoint; photo only, no metadata."""
+
+    uses_metadata = False
+    explains = False
+
+    def __init__(self, folder: Path) -> None:
+        from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+        self.name = f"transformers:{folder.name}"
+        self.processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True, use_fast=False)
+        self.model = AutoModelForImageClassification.from_pretrained(folder, local_files_only=True).eval()
+        id2label = self.model.config.id2label
+        self.classes = []
+        for index in range(len(id2label)):
+            label = str(id2label[index])
+            self.classes.append(LesionClass(label, label, _HAM_SEVERITY.get(label.lower(), "unknown")))
+
+    def predict(self, photo: Image.Image, patient: PatientInfo, explain: bool) -> Prediction:
+        inputs = self.processor(images=photo, return_tensors="pt")
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits
+        return Prediction(torch.softmax(logits, dim=-1)[0].numpy())
+
+
+_HAM_SEVERITY = {"akiec": "malignant", "bcc": "malignant", "mel": "malignant", "bkl": "benign", "df": "benign",
+                 "nv": "benign", "vasc": "benign"}
+
+
+def load_model(folder: Path) -> SkLesionModel | TransformersModel:
+    if (folder / WEIGHTS_FILE).is_file() and (folder / LABELS_FILE).is_file():
+        return SkLesionModel(folder)
+    if (folder / "config.json").is_file():
+        return TransformersModel(folder)
+    raise FileNotFoundError(
+        f"no model in {folder}: run `make setup` (converts sklesion into it) or point MEDICAL_MODEL at a folder "
+        f"with {WEIGHTS_FILE} + {LABELS_FILE}, or a transformers image-classification checkpoint"
+    )
