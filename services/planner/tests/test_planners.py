@@ -47,8 +47,9 @@ def test_a_web_address_chains_the_browser_into_the_agent_the_wording_asks_for():
 
 
 def test_files_no_agent_reads_are_explained():
-    plan = OfflinePlanner().plan_now("t_1", "sentiment please", [PNG], {})
-    assert plan.steps == [] and "image/png" in plan.explanation
+    audio = FileRef(key="uploads/t_1/a.mp3", name="a.mp3", media_type="audio/mpeg", size=10, sha256="0" * 64)
+    plan = OfflinePlanner().plan_now("t_1", "sentiment please", [audio], {})
+    assert plan.steps == [] and "audio/mpeg" in plan.explanation
 
 
 def plan_answer(steps, explanation=""):

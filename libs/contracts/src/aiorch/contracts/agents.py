@@ -31,7 +31,7 @@ CATALOG: dict[str, AgentSpec] = {
             title="Sentiment and emotion",
             description="Sentiment (positive/neutral/negative) and emotions of texts, reviews or a CSV column.",
             accepts=["text/plain", "text/csv", "text/tab-separated-values"],
-            consumes=["texts"],
+            consumes=["texts", "files"],
             produces=["texts"],
             keywords=[
                 "sentiment", "emotion", "feel", "mood", "tone", "positive", "negative",
@@ -78,7 +78,7 @@ CATALOG: dict[str, AgentSpec] = {
             "PyTorch model, with a Grad-CAM heatmap; optional age, sex and body site. Not a diagnosis.",
             accepts=["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"],
             consumes=[],
-            produces=["files"],
+            produces=[],
             keywords=[
                 "skin", "lesion", "mole", "melanoma", "nevus", "naevus", "spot", "freckle", "dermat", "rash",
                 "cancer", "birthmark", "wart", "carcinoma", "keratosis", "growth", "photo", "picture", "image",

@@ -48,6 +48,7 @@ def make_planner(settings: PlannerSettings) -> PlannerBackend:
     return OpenAIPlanner(
         key.get_secret_value(), settings.openai_base_url, settings.openai_model,
         settings.planner_timeout_s, settings.planner_retries, fallback=offline,
+        max_tokens=settings.planner_max_tokens,
     )
 
 
@@ -66,6 +67,7 @@ class PlannerService:
 
     async def start(self) -> None:
         configure_logging("planner", self.settings.log_level, self.settings.log_json)
+        await asyncio.to_thread(OfflinePlanner.warm)
         self.bus = await Bus.open(self.settings, name="aiorch-planner")
         await self.bus.provision()
         self.store = TaskStore(await self.bus.tasks_kv())

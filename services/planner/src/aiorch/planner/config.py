@@ -13,6 +13,8 @@ class PlannerSettings(ServiceSettings):
     openai_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL"))
     planner_timeout_s: float = 10.0
     planner_retries: int = 1
+    planner_max_tokens: int = Field(default=800, ge=64)
+    """Caps the model's answer: a small model can otherwise ramble until the context is full."""
 
     step_timeout_s: float = Field(default=300.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)

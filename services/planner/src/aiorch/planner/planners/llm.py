@@ -5,7 +5,7 @@ import json
 from typing import Literal
 
 from openai import AsyncOpenAI
-from pydantic import BaseModel, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from aiorch.contracts import CATALOG, FileInput, FileRef, Plan, PlanStep, StepOutputInput
 
@@ -25,7 +25,10 @@ def llm_plan_model(agents: list[str]) -> type[BaseModel]:
         "LLMStep", id=(str, ...), agent=(agent_type, ...), instruction=(str, ...),
         depends_on=(list[str], ...), inputs=(list[LLMInput], ...), uses_files=(bool, ...),
     )
-    return create_model("LLMPlan", steps=(list[step], ...), explanation=(str, ...))
+    return create_model("LLMPlan", steps=(list[step], Field(..., max_length=MAX_STEPS)), explanation=(str, ...))
+
+
+MAX_STEPS = 6
 
 
 def system_prompt() -> str:
@@ -47,8 +50,9 @@ class OpenAIPlanner:
 
     def __init__(
         self, api_key: str, base_url: str | None, model: str, timeout_s: float, retries: int,
-        fallback: OfflinePlanner,
+        fallback: OfflinePlanner, max_tokens: int = 800,
     ) -> None:
+        self.max_tokens = max_tokens
         self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=retries)
         self.model = model
         self.fallback = fallback
@@ -72,12 +76,21 @@ class OpenAIPlanner:
                 {"role": "user", "content": f"Request: {request}\nAttached files: {attached}"},
             ],
             response_format=self.schema,
+            max_tokens=self.max_tokens,
+            temperature=0,
         )
         answer = completion.choices[0].message.parsed
         if answer is None:
             raise ValueError("the model refused or returned no plan")
         steps = []
+        produced = {step.id: step.agent for step in answer.steps}
         for step in answer.steps:
+            for item in step.inputs:
+                source = produced.get(item.step)
+                if source is None:
+                    raise ValueError(f"invalid plan: step {step.id} reads unknown step {item.step!r}")
+                if item.output not in CATALOG[source].produces or item.output not in CATALOG[step.agent].consumes:
+                    raise ValueError(f"invalid plan: {step.agent} cannot read {source}'s {item.output!r}")
             accepted = set(CATALOG[step.agent].accepts)
             inputs = [StepOutputInput(step=item.step, output=item.output) for item in step.inputs]
             if step.uses_files:

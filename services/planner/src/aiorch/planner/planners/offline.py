@@ -1,15 +1,22 @@
-"""Offline planner: routes a request to one agent from attached file types and wording.
+"""Offline planner (the default): a request split into clauses, each routed to an agent by
+sentence embeddings and keyword evidence, checked against what is attached, and joined
+into a DAG where data flows (browser -> csv -> sentiment) and parallel where it does not.
 
-It needs no network and answers in microseconds. Agents and their vocabulary come
-from the contracts' catalog.
+No network; a few milliseconds per request once the embedding model is loaded.
 """
 
-import re
+import asyncio
 
 from aiorch.contracts import CATALOG, AgentSpec, FileInput, FileRef, Plan, PlanStep, StepOutputInput
+from aiorch.contracts.patient import from_text as patient_from_text
 
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+from . import language
+from .routing import NONE, embedder, has_request_verb, keyword_hits, score_clauses
+
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
+TABLE_TYPES = {"text/csv", "text/tab-separated-values"}
+MARGIN = 0.02
+"""How much an agent must beat the closest out-of-scope example by."""
 
 
 def capabilities(catalog: dict[str, AgentSpec] = CATALOG) -> str:
@@ -23,69 +30,148 @@ class OfflinePlanner:
         self.catalog = catalog
 
     async def plan(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
-        return self.plan_now(task_id, request, files, params)
-
-    def plan_now(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
-        words = [word.lower() for word in _WORD.findall(request)]
-        hits = {name: self._keyword_hits(spec, words) for name, spec in self.catalog.items()}
-        forced = params.get("agent")
-        if not files and _URL.search(request) and "browser" in self.catalog and not forced:
-            return self._web_chain(task_id, request, hits, params)
-        if isinstance(forced, str) and forced in self.catalog:
-            agent = forced
-        elif files:
-            agent = self._agent_for_files(files, hits)
-            if agent is None:
-                types = ", ".join(sorted({ref.media_type for ref in files}))
-                return self._nothing(task_id, f"No agent reads {types}. aiorch can do: {capabilities(self.catalog)}.")
-        else:
-            best = max(hits, key=hits.get, default=None)
-            if best is None or hits[best] == 0:
-                return self._nothing(
-                    task_id, f"No agent can serve this request. aiorch can do: {capabilities(self.catalog)}."
-                )
-            agent = best
-        accepted = set(self.catalog[agent].accepts)
-        inputs = [FileInput(file=ref) for ref in files if ref.media_type in accepted]
-        step_params = {key: value for key, value in params.items() if key != "agent"}
-        step = PlanStep(id="s1", agent=agent, instruction=request, inputs=inputs, params=step_params)
-        return Plan(task_id=task_id, planner=self.name, steps=[step])
-
-    def _web_chain(self, task_id: str, request: str, hits: dict[str, int], params: dict) -> Plan:
-        """A web address: the browser reads the page; an agent the wording also asks for
-        works on what the browser extracted (texts for sentiment, tables for csv)."""
-        browser = self.catalog["browser"]
-        steps = [PlanStep(id="s1", agent="browser", instruction=request, params=dict(params))]
-        followers = sorted(
-            (name for name, spec in self.catalog.items()
-             if name != "browser" and hits[name] and set(spec.consumes) & set(browser.produces)),
-            key=lambda name: -hits[name],
-        )
-        if followers:
-            follower = self.catalog[followers[0]]
-            output = next(name for name in browser.produces if name in follower.consumes)
-            steps.append(PlanStep(id="s2", agent=follower.name, instruction=request, depends_on=["s1"],
-                                  inputs=[StepOutputInput(step="s1", output=output)]))
-        return Plan(task_id=task_id, planner=self.name, steps=steps)
-
-    def _agent_for_files(self, files: list[FileRef], hits: dict[str, int]) -> str | None:
-        candidates = [
-            name for name, spec in self.catalog.items() if any(ref.media_type in spec.accepts for ref in files)
-        ]
-        if not candidates:
-            return None
-        # Most keyword hits wins; on a tie, the agent for which the file type comes first
-        # in its `accepts` (a CSV is first of all the csv agent's).
-        def rank(name: str) -> tuple[int, int]:
-            accepts = self.catalog[name].accepts
-            position = min(accepts.index(ref.media_type) for ref in files if ref.media_type in accepts)
-            return hits[name], -position
-
-        return max(candidates, key=rank)
+        return await asyncio.to_thread(self.plan_now, task_id, request, files, params)
 
     @staticmethod
-    def _keyword_hits(spec: AgentSpec, words: list[str]) -> int:
-        return sum(1 for word in words if any(word.startswith(stem) for stem in spec.keywords))
+    def warm() -> None:
+        """Load the embedding model now rather than on the first request (a few seconds)."""
+        embedder()
+
+    def plan_now(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
+        forced = params.get("agent")
+        if isinstance(forced, str) and forced in self.catalog:
+            return self._plan(task_id, request, files, params, [forced])
+        if language.is_unsafe(request):
+            return self._nothing(task_id, "aiorch does not act on instructions to change its rules or to delete, "
+                                          f"reveal or run anything. aiorch can do: {capabilities(self.catalog)}.")
+        about_unreadable_files = files and not self._usable(files) and not language.quoted(request)
+        agents = [] if about_unreadable_files else self.route(request, files)
+        if not agents:
+            types = sorted({ref.media_type for ref in files} - self._readable())
+            told = f"No agent reads {', '.join(types)}. " if types and not self._usable(files) else ""
+            return self._nothing(task_id, f"{told}No agent can serve this request. aiorch can do: "
+                                          f"{capabilities(self.catalog)}.")
+        return self._plan(task_id, request, files, params, agents)
+
+    def route(self, request: str, files: list[FileRef]) -> list[str]:
+        """The agents the request needs, in the order it asks for them."""
+        addresses = language.urls(request)
+        images = [ref for ref in files if ref.media_type in IMAGE_TYPES]
+        tables = [ref for ref in files if ref.media_type in TABLE_TYPES]
+        texts = [ref for ref in files if ref.media_type == "text/plain"]
+        evidence = {
+            "browser": 0.15 if addresses else -0.6,
+            "medical": 0.1 if images else -0.6,
+            "csv": 0.1 if tables else (0.0 if addresses else -0.35),
+            "sentiment": 0.05 if (texts or language.quoted(request)) else (-0.3 if images and not tables else 0.0),
+        }
+        clauses = language.split_clauses(request, has_request_verb) or [request]
+        per_clause = [evidence | ({"browser": 0.15 if language.urls(clause) else 0.0} if addresses else {})
+                      for clause in clauses]
+        scored = score_clauses(clauses, per_clause)
+        agents: list[str] = []
+        for clause, scores in zip(clauses, scored):
+            best = scores.best
+            if scores.agent_scores[best] < scores.similarity[NONE] + MARGIN:
+                continue
+            if best == "browser" and not language.urls(clause) and "browser" in agents:
+                continue
+            if not agents or agents[-1] != best:
+                agents.append(best)
+            if best == "browser":
+                agents += self._follower(clause, scores)
+        agents = [agent for agent in dict.fromkeys(agents)]
+        if language.out_of_scope(request) and not (set(agents) - {"medical"}) and not tables and not texts:
+            return []  # an x-ray, audio or a PDF: no agent, even with an image attached
+        if not agents:
+            agents = self._by_files(files, request, scored)
+        if addresses and "browser" not in agents and not files:
+            agents.insert(0, "browser")
+        if addresses and "browser" in agents and agents[0] != "browser" and agents[0] in ("csv", "sentiment"):
+            agents.remove("browser")
+            agents.insert(0, "browser")
+        if agents[:1] == ["browser"] and {"csv", "sentiment"} <= set(agents):
+            # A page's table is cleaned before its texts are scored: browser -> csv -> sentiment.
+            agents.remove("csv")
+            agents.insert(agents.index("sentiment"), "csv")
+        return agents
+
+    @staticmethod
+    def _follower(clause: str, scores) -> list[str]:
+        """One clause can both name a page and ask for work on it: "clean the table on <url>"."""
+        hits = keyword_hits(language.URL.sub(" ", clause))
+        candidates = [name for name in ("csv", "sentiment")
+                      if hits.get(name) and scores.agent_scores[name] > scores.similarity[NONE] + 0.1]
+        return candidates[:1]
+
+    def _by_files(self, files: list[FileRef], request: str, scored) -> list[str]:
+        """Nothing in the wording: attached files decide, unless the request is plainly about something else."""
+        if not files or all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.15 for s in scored):
+            return []
+        agents = []
+        for ref in files:
+            if ref.media_type in IMAGE_TYPES:
+                agents.append("medical")
+            elif ref.media_type in TABLE_TYPES:
+                agents.append("csv")
+            elif ref.media_type == "text/plain":
+                agents.append("sentiment")
+        return list(dict.fromkeys(agent for agent in agents if agent in self.catalog))
+
+    def _plan(self, task_id: str, request: str, files: list[FileRef], params: dict, agents: list[str]) -> Plan:
+        steps: list[PlanStep] = []
+        claimed: set[str] = set()
+        for index, agent in enumerate(agents):
+            step_id = f"s{index + 1}"
+            spec = self.catalog[agent]
+            source = self._upstream(steps, spec)
+            inputs: list = []
+            depends_on: list[str] = []
+            if source is not None:
+                output = next(name for name in self.catalog[source.agent].produces if name in spec.consumes)
+                inputs.append(StepOutputInput(step=source.id, output=output))
+                depends_on.append(source.id)
+            else:
+                mine = [ref for ref in files if ref.media_type in spec.accepts and ref.key not in claimed]
+                claimed |= {ref.key for ref in mine if agent in ("csv", "medical")}
+                inputs += [FileInput(file=ref) for ref in mine]
+            step_params = {key: value for key, value in params.items() if key != "agent"}
+            step_params |= self._extract(agent, request, has_input=bool(inputs))
+            steps.append(PlanStep(id=step_id, agent=agent, instruction=request, inputs=inputs,
+                                  depends_on=depends_on, params=step_params))
+        return Plan(task_id=task_id, planner=self.name, steps=steps)
+
+    def _upstream(self, steps: list[PlanStep], spec: AgentSpec) -> PlanStep | None:
+        """The latest earlier step whose output this agent reads (browser -> csv -> sentiment)."""
+        for step in reversed(steps):
+            if set(self.catalog[step.agent].produces) & set(spec.consumes):
+                return step
+        return None
+
+    @staticmethod
+    def _extract(agent: str, request: str, has_input: bool) -> dict:
+        found: dict = {}
+        if agent == "browser":
+            addresses = language.urls(request)
+            if addresses:
+                found["url"] = addresses[0]
+        elif agent == "sentiment":
+            texts = language.quoted(request)
+            if texts and not has_input:
+                found["text"] = texts[0]
+            columns = language.columns(request)
+            if columns:
+                found["column"] = columns[-1]
+        elif agent == "medical":
+            patient = patient_from_text(request)
+            found |= {key: value for key, value in patient.model_dump(exclude={"source"}).items() if value is not None}
+        return found
+
+    def _readable(self) -> set[str]:
+        return {media_type for spec in self.catalog.values() for media_type in spec.accepts}
+
+    def _usable(self, files: list[FileRef]) -> bool:
+        return any(ref.media_type in self._readable() for ref in files)
 
     def _nothing(self, task_id: str, explanation: str) -> Plan:
         return Plan(task_id=task_id, planner=self.name, steps=[], explanation=explanation)

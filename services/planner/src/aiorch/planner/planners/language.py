@@ -1,0 +1,103 @@
+"""What can be read off a request without a model: addresses, quoted text, columns,
+clauses (English, German, French, Spanish), and requests aiorch must not act on."""
+
+import re
+
+URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|io|de|fr|es|"
+                 r"uk|eu|info|app|dev)(?:/[^\s<>\"'«»]*)?\b", re.IGNORECASE)
+QUOTED = re.compile(r"'([^']{2,})'|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»|“([^”]{2,})”|„([^“”]{2,})[“”]")
+_COLUMN = re.compile(
+    r"\b(?:the\s+)?[`'\"]?([\w-]+)[`'\"]?\s+(?:column|field)\b|\b(?:column|field|spalte|colonne|columna)\s+[`'\"]?([\w-]+)",
+    re.IGNORECASE,
+)
+_NOT_COLUMNS = {"the", "a", "this", "that", "each", "every", "one", "which", "de", "la", "le", "der", "die"}
+# Words that start a new intent; " and " only splits when each side has a verb of its own (see split_clauses).
+_CONNECTORS = re.compile(
+    r"\s*(?:[;!?]|\.(?=\s)|,?\s+(?:and\s+then|then|after\s+that|afterwards|next|finally|also|"
+    r"und\s+dann|dann|danach|anschließend|außerdem|et\s+ensuite|puis|ensuite|après\s+cela|aussi|"
+    r"y\s+luego|luego|después|y\s+después|también|además)\b|,\s*(?:and|und|et|y)?\s*)\s*",
+    re.IGNORECASE,
+)
+_AND = re.compile(r"\s+(?:and|und|et|y)\s+", re.IGNORECASE)
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.]{0,40}\b(?:instructions?|rules|prompt|above|everything|"
+    r"safety|previous|prior)\b|\bsystem\s*prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bjailbreak\b|"
+    r"\bDAN\b|\bvergiss\b[^.]{0,40}\banweisungen\b|\bignore[zr]?\b[^.]{0,30}\binstructions\b|"
+    r"\bignora\b[^.]{0,30}\binstrucciones\b|\bprompt\s+syst[eè]me\b",
+    re.IGNORECASE,
+)
+_DESTRUCTIVE = re.compile(
+    r"\b(?:delete|remove|erase|wipe|destroy)\s+(?:all|every|the)\s+(?:files?|data|records|users|database|disk)|"
+    r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
+    r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
+    r"/etc/passwd|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\bborra\s+todos\b",
+    re.IGNORECASE,
+)
+# Imaging and media aiorch has no agent for, even when an image is attached.
+_OUT_OF_SCOPE = re.compile(
+    r"\b(?:x-?rays?|röntgen|radiogra\w*|mri|ct\s+scan|ultrasound|ecg|ekg|mammogra\w*|transcri\w*|audio|"
+    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def urls(text: str) -> list[str]:
+    found = []
+    for match in URL.findall(_without_quotes(text)):
+        address = match.rstrip(".,;:!?)")
+        if "@" in address:
+            continue
+        found.append(address if address.lower().startswith("http") else f"https://{address}")
+    return found
+
+
+def quoted(text: str) -> list[str]:
+    return [next(group for group in match if group).strip() for match in QUOTED.findall(text)]
+
+
+def columns(text: str) -> list[str]:
+    names = []
+    for match in _COLUMN.finditer(text):
+        name = next(group for group in match.groups() if group)
+        if name.lower() not in _NOT_COLUMNS and name not in names:
+            names.append(name)
+    return names
+
+
+def _without_quotes(text: str) -> str:
+    return QUOTED.sub(" QUOTED ", text)
+
+
+def is_unsafe(text: str) -> bool:
+    """Prompt injection or a destructive command outside quoted text (quoted text is data)."""
+    bare = _without_quotes(text)
+    return bool(_INJECTION.search(bare) or _DESTRUCTIVE.search(bare))
+
+
+def out_of_scope(text: str) -> bool:
+    return bool(_OUT_OF_SCOPE.search(_without_quotes(text)))
+
+
+def split_clauses(text: str, has_verb) -> list[str]:
+    """Clauses of a multi-intent request, quoted text kept whole. `has_verb(clause)` says
+    whether a fragment asks for something; " and " splits only between two such fragments."""
+    protected: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        protected.append(match.group(0))
+        return f"\x00{len(protected) - 1}\x00"
+
+    masked = URL.sub(keep, QUOTED.sub(keep, text))
+    parts = [part for part in _CONNECTORS.split(masked) if part and part.strip()]
+    clauses = []
+    for part in parts:
+        pieces = _AND.split(part)
+        if len(pieces) > 1 and all(has_verb(_unmask(piece, protected)) for piece in pieces):
+            clauses += pieces
+        else:
+            clauses.append(part)
+    return [_unmask(clause, protected).strip() for clause in clauses if clause.strip()]
+
+
+def _unmask(text: str, protected: list[str]) -> str:
+    return re.sub(r"\x00(\d+)\x00", lambda match: protected[int(match.group(1))], text)
