@@ -315,6 +315,23 @@ def medical_figures() -> None:
             row(f"medical guard: {category} refused", f"{refused}/{total} ({refused / total:.0%})")
 
 
+def planner_figures() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "planner"))
+    from tests.labelled import grade
+
+    from aiorch.planner.planners import OfflinePlanner
+
+    OfflinePlanner.warm()
+    graded = grade(OfflinePlanner())
+    row("planner offline: exact agent sequence, labelled set", f"{graded.accuracy:.1%} of "
+        f"{sum(v[1] for v in graded.per_category.values())}", ">= 95%", graded.accuracy >= 0.95)
+    for category, (right, total) in sorted(graded.per_category.items()):
+        row(f"  {category}", f"{right}/{total}")
+    row("planner offline: nothing-to-do requests refused", f"{graded.refused():.1%}", ">= 98%", graded.refused() >= 0.98)
+    p50 = statistics.median(graded.seconds) * 1000
+    row("planner offline: time per request, p50 after load", f"{p50:.1f} ms", "<= 30 ms", p50 <= 30)
+
+
 def print_table() -> None:
     widths = [max(len(r[i]) for r in ROWS + [("benchmark", "result", "target", "met")]) for i in range(4)]
     line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
@@ -339,6 +356,7 @@ def main() -> int:
     csv_figures(args)
     browser_figures()
     medical_figures()
+    planner_figures()
     print_table()
     return 0
 
