@@ -64,6 +64,22 @@ def csv(output: dict, task_id: str, client: GatewayClient) -> None:
             )
 
 
+def medical(output: dict, task_id: str, client: GatewayClient) -> None:
+    st.warning(output["disclaimer"])
+    for image in output["images"]:
+        st.markdown(f"**{image['file']}**")
+        if image["status"] == "refused":
+            st.error(image["refusal"])
+            continue
+        st.table([{"class": item["name"], "probability": f"{item['probability']:.1%}", "counted as": item["severity"]}
+                  for item in image["top"]])
+        if image.get("heatmap"):
+            st.image(client.artifact(task_id, image["heatmap"]["name"]), caption="Grad-CAM: where the model looked",
+                     width=320)
+        for warning in image["warnings"]:
+            st.caption(f"⚠ {warning}")
+
+
 def generic(output: dict) -> None:
     st.json(output, expanded=False)
 
@@ -77,5 +93,6 @@ def result(step: dict, task_id: str, client: GatewayClient) -> None:
         output = json.loads(client.artifact(task_id, f"{step['id']}/{result['output_ref']['name']}"))
     if output is None:
         return
-    {"sentiment": lambda: sentiment(output), "csv": lambda: csv(output, task_id, client)}.get(
+    {"sentiment": lambda: sentiment(output), "csv": lambda: csv(output, task_id, client),
+     "medical": lambda: medical(output, task_id, client)}.get(
         output.get("agent"), lambda: generic(output))()
