@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 
 
 def test_malformed_json_names_the_field(system):
@@ -35,10 +35,10 @@ def test_an_upload_over_the_limit_is_413(system):
 
 
 def test_a_type_no_agent_takes_is_415_listing_accepted_types(system):
-    response = system.http.post("/v1/tasks", data={"request": "sentiment"}, files={"files": ("notes.txt", PNG)})
+    response = system.http.post("/v1/tasks", data={"request": "sentiment"}, files={"files": ("notes.txt", PDF)})
     assert response.status_code == 415
     detail = response.json()["detail"]
-    assert "image/png" in detail and "accepted types: text/csv, text/plain" in detail
+    assert "application/pdf" in detail and "accepted types: image/heic, image/heif, image/jpeg, image/png" in detail
 
 
 def test_missing_or_wrong_key_is_401(system):

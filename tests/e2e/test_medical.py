@@ -17,7 +17,9 @@ def test_a_lesion_photo_is_classified_and_its_heatmap_downloads(system):
     assert events[-1]["type"] == "completed", events[-1]
     assert events[1]["plan"]["steps"][0]["agent"] == "medical"
     output = system.task(task_id)["steps"]["s1"]["result"]["output"]
-    assert output["patient"] == {"age": 62.0, "sex": "female", "location": "arm", "source": "text"}
+    # The planner read the patient off the request into the step's parameters.
+    assert events[1]["plan"]["steps"][0]["params"] == {"age": 62.0, "sex": "female", "location": "arm"}
+    assert output["patient"] == {"age": 62.0, "sex": "female", "location": "arm", "source": "params"}
     image = output["images"][0]
     assert image["status"] == "classified" and len(image["top"]) == 3
     heatmap = system.http.get(f"/v1/tasks/{task_id}/artifacts/mole.gradcam.png")

@@ -34,7 +34,8 @@ def test_a_wrong_key_is_explained(monkeypatch, ui_system):
 
 def test_the_form_shows_accepted_types_and_limits_and_submits(monkeypatch, ui_system):
     at = app(monkeypatch, ui_system.url, ui_system.key).run()
-    assert "Accepted: text/csv, text/plain" in at.caption[1].value and "up to 4.0 MB per file" in at.caption[1].value
+    assert "Accepted: image/heic, image/heif, image/jpeg, image/png" in at.caption[1].value
+    assert "text/csv, text/plain" in at.caption[1].value and "up to 4.0 MB per file" in at.caption[1].value
     at.text_area[0].input('What is the sentiment of "what a lovely day"?')
     at.button(key="FormSubmitter:compose-Submit").click().run()
     task_id = at.session_state.task_id

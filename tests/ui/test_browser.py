@@ -8,6 +8,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ROWS = 40_000
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 
 
 def messy_csv() -> bytes:
@@ -79,24 +80,24 @@ def test_a_failing_step_shows_its_reason(page):
 def test_an_upload_over_the_limit_or_of_the_wrong_type_is_refused_with_the_reason(page, tmp_path):
     big = tmp_path / "big.csv"
     big.write_bytes(b"a,b\n" + b"1,2\n" * 1_300_000)
-    image = tmp_path / "photo.png"
-    image.write_bytes(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"))
+    document = tmp_path / "report.pdf"
+    document.write_bytes(PDF)
     page.get_by_label("Request").fill("clean it")
-    page.locator("input[type=file]").set_input_files([str(big), str(image)])
-    page.get_by_text("photo.png").first.wait_for()
+    page.locator("input[type=file]").set_input_files([str(big), str(document)])
+    page.get_by_text("report.pdf").first.wait_for()
     page.get_by_role("button", name="Submit").click()
     page.get_by_text(re.compile(r"big\.csv is 5\.0 MB; the limit is 4\.0 MB per file")).wait_for(timeout=10_000)
-    assert page.get_by_text(re.compile(r"photo\.png: \.png files are not accepted")).count() == 1
+    assert page.get_by_text(re.compile(r"report\.pdf: \.pdf files are not accepted")).count() == 1
 
 
 def test_a_renamed_file_is_refused_by_the_gateway_and_the_page_says_why(page, tmp_path):
     fake = tmp_path / "data.csv"
-    fake.write_bytes(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"))
+    fake.write_bytes(PDF)
     page.get_by_label("Request").fill("clean it")
     page.locator("input[type=file]").set_input_files(str(fake))
     page.get_by_text("data.csv").first.wait_for()
     page.get_by_role("button", name="Submit").click()
-    page.get_by_text(re.compile(r"Refused \(415\): data\.csv is image/png")).wait_for(timeout=10_000)
+    page.get_by_text(re.compile(r"Refused \(415\): data\.csv is application/pdf")).wait_for(timeout=10_000)
 
 
 def test_history_reopens_a_task(page):

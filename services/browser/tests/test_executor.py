@@ -100,5 +100,8 @@ async def test_local_sites_are_refused_unless_allowed(site):
 
 
 async def test_a_huge_page_is_read_within_bounds(browser, site):
-    result = await run(browser, site, "open SITE/huge", Limits(navigation_timeout_s=10, task_timeout_s=30))
+    result = await run(browser, site, "open SITE/huge and take a screenshot",
+                       Limits(navigation_timeout_s=10, task_timeout_s=30))
     assert len(result.pages[-1].main_text) == 20_000
+    # A full-page screenshot stops at MAX_SCREENSHOT_HEIGHT (PNG height is bytes 20-24 of the header).
+    assert int.from_bytes(result.screenshot[20:24], "big") == 8000

@@ -81,7 +81,7 @@ CATALOG: dict[str, AgentSpec] = {
             produces=[],
             keywords=[
                 "skin", "lesion", "mole", "melanoma", "nevus", "naevus", "spot", "freckle", "dermat", "rash",
-                "cancer", "birthmark", "wart", "carcinoma", "keratosis", "growth", "photo", "picture", "image",
+                "cancer", "birthmark", "wart", "carcinoma", "keratosis", "growth",
             ],
             examples=["is this mole dangerous?", "classify this skin lesion, 54 year old male, on the back"],
         ),

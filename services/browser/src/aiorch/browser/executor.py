@@ -196,13 +196,26 @@ async def _run(session: Session, plan: BrowsePlan, limits: Limits) -> BrowseResu
         elif action.kind == "screenshot":
             if not result.pages or result.pages[-1].url != page.url:
                 result.pages.append(await _read(page, plan))
-            try:
-                result.screenshot = await page.screenshot(full_page=True, type="png")
-            except PlaywrightError:  # a page too tall for one image: the visible part will do
-                result.screenshot = await page.screenshot(type="png")
+            result.screenshot = await _screenshot(page)
         result.actions.append(action.describe())
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+MAX_SCREENSHOT_HEIGHT = 8000
+"""Full-page screenshots stop here: a page hundreds of thousands of pixels tall can crash the renderer."""
+
+
+async def _screenshot(page: Page) -> bytes:
+    try:
+        height = await page.evaluate("document.documentElement.scrollHeight")
+        width = page.viewport_size["width"] if page.viewport_size else 1280
+        if height > MAX_SCREENSHOT_HEIGHT:
+            return await page.screenshot(full_page=True, type="png",
+                                         clip={"x": 0, "y": 0, "width": width, "height": MAX_SCREENSHOT_HEIGHT})
+        return await page.screenshot(full_page=True, type="png")
+    except PlaywrightError:  # the visible part will do
+        return await page.screenshot(type="png")
 
 
 async def _goto(page: Page, url: str, refusals: list[str]) -> None:

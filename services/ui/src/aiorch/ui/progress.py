@@ -87,7 +87,8 @@ def human_size(size: int) -> str:
 
 
 EXTENSIONS = {"text/csv": ["csv"], "text/tab-separated-values": ["tsv", "tab"], "text/plain": ["txt", "text", "md", "log"],
-              "image/jpeg": ["jpg", "jpeg"], "image/png": ["png"], "image/webp": ["webp"]}
+              "image/jpeg": ["jpg", "jpeg"], "image/png": ["png"], "image/webp": ["webp"],
+              "image/heic": ["heic"], "image/heif": ["heif"]}
 
 
 def upload_problems(files: list[tuple[str, int]], limits: dict) -> list[str]:

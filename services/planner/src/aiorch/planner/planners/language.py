@@ -13,7 +13,7 @@ _COLUMN = re.compile(
 _NOT_COLUMNS = {"the", "a", "this", "that", "each", "every", "one", "which", "de", "la", "le", "der", "die"}
 # Words that start a new intent; " and " only splits when each side has a verb of its own (see split_clauses).
 _CONNECTORS = re.compile(
-    r"\s*(?:[;!?]|\.(?=\s)|,?\s+(?:and\s+then|then|after\s+that|afterwards|next|finally|also|"
+    r"\s*(?:(?:^|\s)\(?\d{1,2}[.)](?=\s)|[;!?]|\.(?=\s)|,?\s+(?:and\s+then|then|after\s+that|afterwards|next|finally|also|"
     r"und\s+dann|dann|danach|anschließend|außerdem|et\s+ensuite|puis|ensuite|après\s+cela|aussi|"
     r"y\s+luego|luego|después|y\s+después|también|además)\b|,\s*(?:and|und|et|y)?\s*)\s*",
     re.IGNORECASE,
@@ -22,7 +22,8 @@ _AND = re.compile(r"\s+(?:and|und|et|y)\s+", re.IGNORECASE)
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.]{0,40}\b(?:instructions?|rules|prompt|above|everything|"
     r"safety|previous|prior)\b|\bsystem\s*prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bjailbreak\b|"
-    r"\bDAN\b|\bvergiss\b[^.]{0,40}\banweisungen\b|\bignore[zr]?\b[^.]{0,30}\binstructions\b|"
+    r"\bDAN\b|\bpretend\b|\bno\s+(?:restrictions|limits|rules)\b|\bmalware\b|\bexploit\b|"
+    r"\b(?:grant|give)\b[^.]{0,20}\badmin\b|\bvergiss\b[^.]{0,40}\banweisungen\b|\bignore[zr]?\b[^.]{0,30}\binstructions\b|"
     r"\bignora\b[^.]{0,30}\binstrucciones\b|\bprompt\s+syst[eè]me\b",
     re.IGNORECASE,
 )
@@ -30,13 +31,14 @@ _DESTRUCTIVE = re.compile(
     r"\b(?:delete|remove|erase|wipe|destroy)\s+(?:all|every|the)\s+(?:files?|data|records|users|database|disk)|"
     r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
     r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
-    r"/etc/passwd|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\bborra\s+todos\b",
+    r"/etc/passwd|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\bborra\s+todos\b",
     re.IGNORECASE,
 )
 # Imaging and media aiorch has no agent for, even when an image is attached.
 _OUT_OF_SCOPE = re.compile(
     r"\b(?:x-?rays?|röntgen|radiogra\w*|mri|ct\s+scan|ultrasound|ecg|ekg|mammogra\w*|transcri\w*|audio|"
-    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*)\b",
+    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*|chart|plot|graph|visuali[sz]\w*|zip|compress\w*|"
+    r"word\s+count|count\s+the\s+words|rewrite|rephrase|paraphras\w*|proofread\w*)\b",
     re.IGNORECASE,
 )
 
@@ -66,6 +68,15 @@ def columns(text: str) -> list[str]:
 
 def _without_quotes(text: str) -> str:
     return QUOTED.sub(" QUOTED ", text)
+
+
+def has_inline_text(text: str) -> bool:
+    """Text to work on after a colon: "analyse this: the food was cold"."""
+    return bool(re.search(r":\s*\S+(?:\s+\S+){2,}", URL.sub(" ", _without_quotes(text))))
+
+
+def without_out_of_scope(text: str) -> str:
+    return _OUT_OF_SCOPE.sub(" ", _without_quotes(text))
 
 
 def is_unsafe(text: str) -> bool:

@@ -65,13 +65,28 @@ class OfflinePlanner:
             "csv": 0.1 if tables else (0.0 if addresses else -0.35),
             "sentiment": 0.05 if (texts or language.quoted(request)) else (-0.3 if images and not tables else 0.0),
         }
+        request_hits = keyword_hits(request)
+        # What each agent needs to have something to work on: an address, a photo, a table, a text.
+        feasible = {
+            "browser": bool(addresses),
+            "medical": bool(images),
+            "csv": bool(tables or addresses),
+            "sentiment": bool(texts or tables or addresses or language.quoted(request) or language.has_inline_text(request)
+                              or request_hits.get("sentiment")),
+        }
         clauses = language.split_clauses(request, has_request_verb) or [request]
         per_clause = [evidence | ({"browser": 0.15 if language.urls(clause) else 0.0} if addresses else {})
                       for clause in clauses]
         scored = score_clauses(clauses, per_clause)
+        hits_per_clause = [keyword_hits(clause) for clause in clauses]
         agents: list[str] = []
-        for clause, scores in zip(clauses, scored):
-            best = scores.best
+        for clause, scores, hits in zip(clauses, scored, hits_per_clause):
+            if not any(hits.values()) and any(any(other.values()) for other in hits_per_clause):
+                continue  # context ("for each response in column q3"), not a request of its own
+            candidates = [name for name in scores.agent_scores if feasible.get(name, True)]
+            if not candidates:
+                continue
+            best = max(candidates, key=scores.agent_scores.get)
             if scores.agent_scores[best] < scores.similarity[NONE] + MARGIN:
                 continue
             if best == "browser" and not language.urls(clause) and "browser" in agents:
@@ -81,10 +96,15 @@ class OfflinePlanner:
             if best == "browser":
                 agents += self._follower(clause, scores)
         agents = [agent for agent in dict.fromkeys(agents)]
-        if language.out_of_scope(request) and not (set(agents) - {"medical"}) and not tables and not texts:
-            return []  # an x-ray, audio or a PDF: no agent, even with an image attached
+        if language.out_of_scope(request):
+            # An x-ray, audio, a PDF, a translation: only an agent the wording names outright stays.
+            named = keyword_hits(language.without_out_of_scope(request))
+            agents = [agent for agent in agents if agent != "medical" and named.get(agent)]
+            if not agents:
+                return []
         if not agents:
             agents = self._by_files(files, request, scored)
+        agents = [agent for agent in agents if feasible.get(agent, True)]
         if addresses and "browser" not in agents and not files:
             agents.insert(0, "browser")
         if addresses and "browser" in agents and agents[0] != "browser" and agents[0] in ("csv", "sentiment"):
@@ -106,7 +126,7 @@ class OfflinePlanner:
 
     def _by_files(self, files: list[FileRef], request: str, scored) -> list[str]:
         """Nothing in the wording: attached files decide, unless the request is plainly about something else."""
-        if not files or all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.15 for s in scored):
+        if not files or all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.05 for s in scored):
             return []
         agents = []
         for ref in files:
