@@ -5,7 +5,8 @@ import re
 
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|io|de|fr|es|"
                  r"uk|eu|info|app|dev)(?:/[^\s<>\"'«»]*)?\b", re.IGNORECASE)
-QUOTED = re.compile(r"'([^']{2,})'|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»|“([^”]{2,})”|„([^“”]{2,})[“”]")
+# A quote starts and ends outside a word, so the apostrophes of "what's" or "I'm" are not quotes.
+QUOTED = re.compile(r"(?<!\w)'((?:[^']|'(?=\w)){2,}?)'(?!\w)|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»|“([^”]{2,})”|„([^“”]{2,})[“”]")
 _COLUMN = re.compile(
     r"\b(?:the\s+)?[`'\"]?([\w-]+)[`'\"]?\s+(?:column|field)\b|\b(?:column|field|spalte|colonne|columna)\s+[`'\"]?([\w-]+)",
     re.IGNORECASE,
@@ -21,7 +22,7 @@ _CONNECTORS = re.compile(
 _AND = re.compile(r"\s+(?:and|und|et|y)\s+", re.IGNORECASE)
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.]{0,40}\b(?:instructions?|rules|prompt|above|everything|"
-    r"safety|previous|prior)\b|\bsystem\s*prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bjailbreak\b|"
+    r"safety|previous|prior|guidelines|restrictions)\b|\bsystem\s*prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bjailbreak\b|"
     r"\bDAN\b|\bpretend\b|\bno\s+(?:restrictions|limits|rules)\b|\bmalware\b|\bexploit\b|"
     r"\b(?:grant|give)\b[^.]{0,20}\badmin\b|\bvergiss\b[^.]{0,40}\banweisungen\b|\bignore[zr]?\b[^.]{0,30}\binstructions\b|"
     r"\bignora\b[^.]{0,30}\binstrucciones\b|\bprompt\s+syst[eè]me\b",
@@ -31,14 +32,22 @@ _DESTRUCTIVE = re.compile(
     r"\b(?:delete|remove|erase|wipe|destroy)\s+(?:all|every|the)\s+(?:files?|data|records|users|database|disk)|"
     r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
     r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
-    r"/etc/passwd|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\bborra\s+todos\b",
+    r"/etc/passwd|\bstolen\b|\bhack\w*|\bcrack\w*|\bdisable\s+(?:auth\w*|security|logging)|"
+    r"\benvironment\s+variables\b|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\bborra\s+todos\b",
     re.IGNORECASE,
 )
-# Imaging and media aiorch has no agent for, even when an image is attached.
+# Imaging and media aiorch has no agent for, even when an image is attached; an agent the
+# wording names outright may still serve the rest ("the sentiment of this translated text").
 _OUT_OF_SCOPE = re.compile(
     r"\b(?:x-?rays?|röntgen|radiogra\w*|mri|ct\s+scan|ultrasound|ecg|ekg|mammogra\w*|transcri\w*|audio|"
-    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*|chart|plot|graph|visuali[sz]\w*|zip|compress\w*|"
-    r"word\s+count|count\s+the\s+words|rewrite|rephrase|paraphras\w*|proofread\w*)\b",
+    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*|rewrite|rephrase|paraphras\w*|proofread\w*)\b",
+    re.IGNORECASE,
+)
+# Work no agent does on any input: format conversion, charts, archives, speech.
+_IMPOSSIBLE = re.compile(
+    r"\b(?:(?:convert|export|save|turn)\b[^.]{0,30}\b(?:to|into|as)\s+(?:an?\s+)?(?:excel|xlsx|json|parquet|word|"
+    r"docx|pdf)|(?:bar\s+|pie\s+|line\s+)?chart|plot|graph|visuali[sz]\w*|zip|compress\w*|word\s+count|"
+    r"count\s+the\s+words|out\s+loud|aloud|text\s+to\s+speech|speak)\b",
     re.IGNORECASE,
 )
 
@@ -71,8 +80,10 @@ def _without_quotes(text: str) -> str:
 
 
 def has_inline_text(text: str) -> bool:
-    """Text to work on after a colon: "analyse this: the food was cold"."""
-    return bool(re.search(r":\s*\S+(?:\s+\S+){2,}", URL.sub(" ", _without_quotes(text))))
+    """Text to work on after a colon or a question: "analyse this: the food was cold",
+    "how positive is this? We beat every target"."""
+    bare = URL.sub(" ", _without_quotes(text))
+    return bool(re.search(r":\s*[^\W\d]\S*", bare) or re.search(r"\?\s*\S+(?:\s+\S+){2,}", bare))
 
 
 def without_out_of_scope(text: str) -> str:
@@ -87,6 +98,10 @@ def is_unsafe(text: str) -> bool:
 
 def out_of_scope(text: str) -> bool:
     return bool(_OUT_OF_SCOPE.search(_without_quotes(text)))
+
+
+def impossible(text: str) -> bool:
+    return bool(_IMPOSSIBLE.search(_without_quotes(text)))
 
 
 def split_clauses(text: str, has_verb) -> list[str]:

@@ -97,7 +97,8 @@ class OpenAIPlanner:
                 inputs += [FileInput(file=ref) for ref in files if ref.media_type in accepted]
             steps.append(
                 PlanStep(id=step.id, agent=step.agent, instruction=step.instruction, inputs=inputs,
-                         depends_on=step.depends_on, params=dict(params))
+                         depends_on=step.depends_on,
+                         params=self.fallback.extract(step.agent, request, has_input=bool(inputs)) | params)
             )
         try:
             return Plan(task_id=task_id, planner=self.name, steps=steps,

@@ -45,7 +45,7 @@ class OfflinePlanner:
             return self._nothing(task_id, "aiorch does not act on instructions to change its rules or to delete, "
                                           f"reveal or run anything. aiorch can do: {capabilities(self.catalog)}.")
         about_unreadable_files = files and not self._usable(files) and not language.quoted(request)
-        agents = [] if about_unreadable_files else self.route(request, files)
+        agents = [] if about_unreadable_files or language.impossible(request) else self.route(request, files)
         if not agents:
             types = sorted({ref.media_type for ref in files} - self._readable())
             told = f"No agent reads {', '.join(types)}. " if types and not self._usable(files) else ""
@@ -65,14 +65,12 @@ class OfflinePlanner:
             "csv": 0.1 if tables else (0.0 if addresses else -0.35),
             "sentiment": 0.05 if (texts or language.quoted(request)) else (-0.3 if images and not tables else 0.0),
         }
-        request_hits = keyword_hits(request)
         # What each agent needs to have something to work on: an address, a photo, a table, a text.
         feasible = {
             "browser": bool(addresses),
             "medical": bool(images),
             "csv": bool(tables or addresses),
-            "sentiment": bool(texts or tables or addresses or language.quoted(request) or language.has_inline_text(request)
-                              or request_hits.get("sentiment")),
+            "sentiment": bool(texts or tables or addresses or language.quoted(request) or language.has_inline_text(request)),
         }
         clauses = language.split_clauses(request, has_request_verb) or [request]
         per_clause = [evidence | ({"browser": 0.15 if language.urls(clause) else 0.0} if addresses else {})
@@ -110,8 +108,8 @@ class OfflinePlanner:
         if addresses and "browser" in agents and agents[0] != "browser" and agents[0] in ("csv", "sentiment"):
             agents.remove("browser")
             agents.insert(0, "browser")
-        if agents[:1] == ["browser"] and {"csv", "sentiment"} <= set(agents):
-            # A page's table is cleaned before its texts are scored: browser -> csv -> sentiment.
+        if {"csv", "sentiment"} <= set(agents) and agents.index("sentiment") < agents.index("csv"):
+            # A table is cleaned before its texts are scored: (browser ->) csv -> sentiment.
             agents.remove("csv")
             agents.insert(agents.index("sentiment"), "csv")
         return agents
@@ -156,7 +154,7 @@ class OfflinePlanner:
                 claimed |= {ref.key for ref in mine if agent in ("csv", "medical")}
                 inputs += [FileInput(file=ref) for ref in mine]
             step_params = {key: value for key, value in params.items() if key != "agent"}
-            step_params |= self._extract(agent, request, has_input=bool(inputs))
+            step_params = self.extract(agent, request, has_input=bool(inputs)) | step_params
             steps.append(PlanStep(id=step_id, agent=agent, instruction=request, inputs=inputs,
                                   depends_on=depends_on, params=step_params))
         return Plan(task_id=task_id, planner=self.name, steps=steps)
@@ -169,7 +167,8 @@ class OfflinePlanner:
         return None
 
     @staticmethod
-    def _extract(agent: str, request: str, has_input: bool) -> dict:
+    def extract(agent: str, request: str, has_input: bool) -> dict:
+        """Parameters read off the request for one agent's step (the OpenAI planner uses them too)."""
         found: dict = {}
         if agent == "browser":
             addresses = language.urls(request)
