@@ -70,6 +70,7 @@ async def test_a_good_llm_plan_is_used():
     with FakeOpenAI(plan_answer(steps)) as fake:
         plan = await planner_for(fake).plan("t_1", "sentiment twice", [TXT], {})
     assert plan.planner == "openai" and [s.id for s in plan.steps] == ["s1", "s2"]
+    assert fake.requests[0]["max_tokens"] == 800 and fake.requests[0]["temperature"] == 0
     assert plan.steps[0].inputs[0].file == TXT and plan.fallback_reason is None
     schema = fake.requests[0]["response_format"]["json_schema"]
     agent = schema["schema"]["$defs"]["LLMStep"]["properties"]["agent"]
@@ -83,7 +84,11 @@ async def test_a_good_llm_plan_is_used():
         (plan_answer([llm_step("s1", depends_on=["s2"]), llm_step("s2", depends_on=["s1"])]), "cycle"),
         (lambda body: (500, {"error": {"message": "server exploded"}}), "InternalServerError"),
         (lambda body: "not json at all", "ValidationError"),
+        (plan_answer([llm_step("s1"), llm_step("s2", agent="csv", depends_on=["s1"],
+                                               inputs=[{"step": "s1", "output": "texts"}])]), "csv cannot read"),
+        (plan_answer([llm_step("s1", inputs=[{"step": "s9", "output": "texts"}])]), "unknown step"),
     ],
+    ids=["unknown-agent", "cycle", "http-500", "not-json", "unreadable-input", "missing-input"],
 )
 async def test_invalid_answers_and_errors_fall_back_to_the_offline_planner(answer, reason):
     with FakeOpenAI(answer) as fake:
