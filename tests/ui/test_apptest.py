@@ -74,3 +74,21 @@ def test_the_event_stream_resumes_after_a_gateway_restart(ui_system):
     events = follower.snapshot()
     assert events[-1]["type"] == "completed"
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # nothing lost, nothing twice
+
+
+def test_a_medical_result_shows_the_disclaimer_the_top_classes_and_the_heatmap(monkeypatch, ui_system):
+    from aiorch.medical.synth import jpeg, lesion_photo
+
+    task_id = ui_system.submit("is this mole dangerous?", files={"mole.jpg": jpeg(lesion_photo(8))})
+    at = app(monkeypatch, ui_system.url, ui_system.key)
+    at.session_state.task_id = task_id
+    at.run()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not at.table:
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception
+    assert "This is not a diagnosis" in at.warning[0].value
+    classes = at.table[0].value
+    assert len(classes) == 3 and list(classes.columns) == ["class", "probability", "counted as"]
+    assert len(at.image) == 1 and at.image[0].value, "the Grad-CAM overlay is shown"
