@@ -6,6 +6,7 @@ No network; a few milliseconds per request once the embedding model is loaded.
 """
 
 import asyncio
+from dataclasses import dataclass
 
 from aiorch.contracts import CATALOG, AgentSpec, FileInput, FileRef, Plan, PlanStep, StepOutputInput
 from aiorch.contracts.patient import from_text as patient_from_text
@@ -19,6 +20,60 @@ MARGIN = 0.02
 """How much an agent must beat the closest out-of-scope example by."""
 
 
+@dataclass(frozen=True)
+class Material:
+    """What a request brings to work on: addresses, photos, tables, texts."""
+
+    request: str
+    addresses: list[str]
+    images: list[FileRef]
+    tables: list[FileRef]
+    texts: list[FileRef]
+
+    @classmethod
+    def of(cls, request: str, files: list[FileRef]) -> "Material":
+        return cls(request, language.urls(request), [ref for ref in files if ref.media_type in IMAGE_TYPES],
+                   [ref for ref in files if ref.media_type in TABLE_TYPES],
+                   [ref for ref in files if ref.media_type == "text/plain"])
+
+    @property
+    def feasible(self) -> dict[str, bool]:
+        """Whether each agent has something to work on: an address, a photo, a table, a text."""
+        quoted = bool(language.quoted(self.request))
+        return {
+            "browser": bool(self.addresses),
+            "medical": bool(self.images),
+            "csv": bool(self.tables or self.addresses),
+            "sentiment": bool(self.texts or self.tables or self.addresses or quoted
+                              or language.has_inline_text(self.request)),
+        }
+
+    def evidence(self, clause: str) -> dict[str, float]:
+        """Score adjustments per agent for one clause, from what came with the request."""
+        quoted = bool(language.quoted(self.request))
+        browser = (0.15 if language.urls(clause) else 0.0) if self.addresses else -0.6
+        return {
+            "browser": browser,
+            "medical": 0.1 if self.images else -0.6,
+            "csv": 0.1 if self.tables else (0.0 if self.addresses else -0.35),
+            "sentiment": 0.05 if (self.texts or quoted) else (-0.3 if self.images and not self.tables else 0.0),
+        }
+
+
+def _in_data_order(agents: list[str], material: Material) -> list[str]:
+    """A page is read before anything works on it; a table is cleaned before its texts are scored."""
+    agents = list(agents)
+    if material.addresses and "browser" not in agents and not (material.images or material.tables or material.texts):
+        agents.insert(0, "browser")
+    if "browser" in agents and agents[0] != "browser" and agents[0] in ("csv", "sentiment"):
+        agents.remove("browser")
+        agents.insert(0, "browser")
+    if {"csv", "sentiment"} <= set(agents) and agents.index("sentiment") < agents.index("csv"):
+        agents.remove("csv")
+        agents.insert(agents.index("sentiment"), "csv")
+    return agents
+
+
 def capabilities(catalog: dict[str, AgentSpec] = CATALOG) -> str:
     return "; ".join(f"{spec.title.lower()} ({spec.description})" for spec in catalog.values())
 
@@ -30,7 +85,16 @@ class OfflinePlanner:
         self.catalog = catalog
 
     async def plan(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
-        return await asyncio.to_thread(self.plan_now, task_id, request, files, params)
+        if self.needs_model(request, files, params):  # ~15 ms of CPU: off the event loop
+            return await asyncio.to_thread(self.plan_now, task_id, request, files, params)
+        return self.plan_now(task_id, request, files, params)
+
+    def needs_model(self, request: str, files: list[FileRef], params: dict) -> bool:
+        """Whether planning this request runs the embedding model (most plain requests do not)."""
+        if params.get("agent") in self.catalog or language.is_unsafe(request) or language.impossible(request):
+            return False
+        clauses = language.split_clauses(request, has_request_verb) or [request]
+        return self._plainly_one_agent(clauses, Material.of(request, files)) is None
 
     @staticmethod
     def warm() -> None:
@@ -55,33 +119,45 @@ class OfflinePlanner:
 
     def route(self, request: str, files: list[FileRef]) -> list[str]:
         """The agents the request needs, in the order it asks for them."""
-        addresses = language.urls(request)
-        images = [ref for ref in files if ref.media_type in IMAGE_TYPES]
-        tables = [ref for ref in files if ref.media_type in TABLE_TYPES]
-        texts = [ref for ref in files if ref.media_type == "text/plain"]
-        evidence = {
-            "browser": 0.15 if addresses else -0.6,
-            "medical": 0.1 if images else -0.6,
-            "csv": 0.1 if tables else (0.0 if addresses else -0.35),
-            "sentiment": 0.05 if (texts or language.quoted(request)) else (-0.3 if images and not tables else 0.0),
-        }
-        # What each agent needs to have something to work on: an address, a photo, a table, a text.
-        feasible = {
-            "browser": bool(addresses),
-            "medical": bool(images),
-            "csv": bool(tables or addresses),
-            "sentiment": bool(texts or tables or addresses or language.quoted(request) or language.has_inline_text(request)),
-        }
+        material = Material.of(request, files)
         clauses = language.split_clauses(request, has_request_verb) or [request]
-        per_clause = [evidence | ({"browser": 0.15 if language.urls(clause) else 0.0} if addresses else {})
-                      for clause in clauses]
-        scored = score_clauses(clauses, per_clause)
+        plain = self._plainly_one_agent(clauses, material)
+        if plain is not None:
+            return _in_data_order([plain], material)
+        scored = score_clauses(clauses, [material.evidence(clause) for clause in clauses])
+        agents = self._from_clauses(clauses, scored, material)
+        if language.out_of_scope(request):
+            # An x-ray, audio, a PDF, a translation: only an agent the wording names outright stays.
+            named = keyword_hits(language.without_out_of_scope(request))
+            agents = [agent for agent in agents if agent != "medical" and named.get(agent)]
+            if not agents:
+                return []
+        elif not agents:
+            agents = [agent for agent in self._by_files(files, scored) if material.feasible[agent]]
+        return _in_data_order(agents, material)
+
+    @staticmethod
+    def _plainly_one_agent(clauses: list[str], material: "Material") -> str | None:
+        """The common case needs no model: one clause, in scope, whose words name exactly one
+        agent that has something to work on ("what is the sentiment of '…'" with quoted text)."""
+        if len(clauses) != 1 or language.out_of_scope(clauses[0]):
+            return None
+        hits = keyword_hits(language.URL.sub(" ", clauses[0]))
+        named = [name for name, count in hits.items() if count]
+        if len(named) != 1 or not material.feasible.get(named[0]):
+            return None
+        agent = named[0]
+        others = [name for name, ok in material.feasible.items() if ok and name != agent]
+        # Attached material for another agent means the request may be about that instead.
+        return agent if not others or (agent == "browser" and not material.images) else None
+
+    def _from_clauses(self, clauses: list[str], scored: list, material: "Material") -> list[str]:
         hits_per_clause = [keyword_hits(clause) for clause in clauses]
         agents: list[str] = []
         for clause, scores, hits in zip(clauses, scored, hits_per_clause):
             if not any(hits.values()) and any(any(other.values()) for other in hits_per_clause):
                 continue  # context ("for each response in column q3"), not a request of its own
-            candidates = [name for name in scores.agent_scores if feasible.get(name, True)]
+            candidates = [name for name in scores.agent_scores if material.feasible.get(name, True)]
             if not candidates:
                 continue
             best = max(candidates, key=scores.agent_scores.get)
@@ -89,30 +165,10 @@ class OfflinePlanner:
                 continue
             if best == "browser" and not language.urls(clause) and "browser" in agents:
                 continue
-            if not agents or agents[-1] != best:
-                agents.append(best)
+            agents.append(best)
             if best == "browser":
                 agents += self._follower(clause, scores)
-        agents = [agent for agent in dict.fromkeys(agents)]
-        if language.out_of_scope(request):
-            # An x-ray, audio, a PDF, a translation: only an agent the wording names outright stays.
-            named = keyword_hits(language.without_out_of_scope(request))
-            agents = [agent for agent in agents if agent != "medical" and named.get(agent)]
-            if not agents:
-                return []
-        if not agents:
-            agents = self._by_files(files, request, scored)
-        agents = [agent for agent in agents if feasible.get(agent, True)]
-        if addresses and "browser" not in agents and not files:
-            agents.insert(0, "browser")
-        if addresses and "browser" in agents and agents[0] != "browser" and agents[0] in ("csv", "sentiment"):
-            agents.remove("browser")
-            agents.insert(0, "browser")
-        if {"csv", "sentiment"} <= set(agents) and agents.index("sentiment") < agents.index("csv"):
-            # A table is cleaned before its texts are scored: (browser ->) csv -> sentiment.
-            agents.remove("csv")
-            agents.insert(agents.index("sentiment"), "csv")
-        return agents
+        return list(dict.fromkeys(agents))
 
     @staticmethod
     def _follower(clause: str, scores) -> list[str]:
@@ -122,7 +178,7 @@ class OfflinePlanner:
                       if hits.get(name) and scores.agent_scores[name] > scores.similarity[NONE] + 0.1]
         return candidates[:1]
 
-    def _by_files(self, files: list[FileRef], request: str, scored) -> list[str]:
+    def _by_files(self, files: list[FileRef], scored) -> list[str]:
         """Nothing in the wording: attached files decide, unless the request is plainly about something else."""
         if not files or all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.05 for s in scored):
             return []

