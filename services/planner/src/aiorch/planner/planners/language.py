@@ -32,7 +32,7 @@ _DESTRUCTIVE = re.compile(
     r"\b(?:delete|remove|erase|wipe|destroy)\s+(?:all|every|the)\s+(?:files?|data|records|users|database|disk)|"
     r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
     r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
-    r"/etc/passwd|\bstolen\b|\bhack\w*|\bcrack\w*|\bdisable\s+(?:auth\w*|security|logging)|"
+    r"/etc/(?:passwd|shadow)|\bpasswords\b|\bstolen\b|\bhack\w*|\bcrack\w*|\bdisable\s+(?:auth\w*|security|logging)|"
     r"\benvironment\s+variables\b|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\bborra\s+todos\b",
     re.IGNORECASE,
 )

@@ -147,9 +147,9 @@ class OfflinePlanner:
         if len(named) != 1 or not material.feasible.get(named[0]):
             return None
         agent = named[0]
+        # Material another agent could work on (a page, another file) means the request may want it too.
         others = [name for name, ok in material.feasible.items() if ok and name != agent]
-        # Attached material for another agent means the request may be about that instead.
-        return agent if not others or (agent == "browser" and not material.images) else None
+        return None if others else agent
 
     def _from_clauses(self, clauses: list[str], scored: list, material: "Material") -> list[str]:
         hits_per_clause = [keyword_hits(clause) for clause in clauses]
@@ -175,7 +175,7 @@ class OfflinePlanner:
         """One clause can both name a page and ask for work on it: "clean the table on <url>"."""
         hits = keyword_hits(language.URL.sub(" ", clause))
         candidates = [name for name in ("csv", "sentiment")
-                      if hits.get(name) and scores.agent_scores[name] > scores.similarity[NONE] + 0.1]
+                      if scores.agent_scores[name] > scores.similarity[NONE] + (0.1 if hits.get(name) else 0.15)]
         return candidates[:1]
 
     def _by_files(self, files: list[FileRef], scored) -> list[str]:

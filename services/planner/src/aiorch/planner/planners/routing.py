@@ -63,7 +63,7 @@ EXTRA_KEYWORDS = {
     "sentiment": ["positi", "negati", "négati", "stimmung", "gefühl", "emotion", "meinung", "positiv", "negativ", "sentiment", "avis", "émotion",
                   "humeur", "ressenti", "sentimiento", "emocion", "emoción", "opinión", "reseña", "like", "compliment",
                   "bewertung", "kommentar", "scare", "tweet", "nps", "anxious", "vibe", "sarcas", "upset",
-                  "excited", "worried", "satisf", "think", "say"],
+                  "excited", "worried", "satisf", "think"],
     "csv": ["bereinig", "duplikat", "fehlend", "wert", "tabelle", "datei", "nettoi", "doublon", "manquant", "fichier",
             "limpi", "duplicado", "archivo", "faltante", "dedupe", "dataset", "data", "impute", "convert", "trim", "whitespace", "consistent", "quality", "empty", "record"],
     "browser": ["webseite", "öffne", "seite", "site", "ouvre", "page", "récupère", "abre", "página", "extrae",
