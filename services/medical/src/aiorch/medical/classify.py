@@ -60,8 +60,8 @@ def summary(results: list[LesionResult], patient: PatientInfo) -> str:
                      + (f" (malignant classes together {result.malignant_probability:.0%})"
                         if result.malignant_probability is not None else ""))
         lines += [f"  - ⚠ {warning}" for warning in result.warnings]
-    given = ", ".join(f"{key} {value}" for key, value in patient.model_dump(exclude={"source"}).items()
-                      if value is not None)
+    given = ", ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+                      for key, value in patient.model_dump(exclude={"source"}).items() if value is not None)
     head = f"**Skin-lesion classification** ({given})" if given else "**Skin-lesion classification**"
     return "\n".join([head, *lines, "", f"_{DISCLAIMER}_"])
 
