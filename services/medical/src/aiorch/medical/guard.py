@@ -9,7 +9,7 @@ Measured in `make bench` on ordinary photos, documents, screenshots and x-ray-li
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class GuardReport:
             return "much of the image has colours skin does not have (sky, plants, blue or green objects)"
         if self.skin_fraction < 0.45:
             return "too little of the image looks like skin; take a close-up of the lesion"
-        if self.edge_density > 0.06:
+        if self.edge_density > 0.03:
             return "the image is full of sharp edges like a scene or text, not a close-up of skin"
         if self.saturation > 0.65:
             return "the colours are far more saturated than skin's"
@@ -55,7 +55,10 @@ def inspect(image: Image.Image) -> GuardReport:
     # Flat areas: neighbours with exactly equal values, which photos (sensor noise) almost never have.
     crop = np.asarray(_center_crop(image, 512).convert("L"), dtype=np.int16)
     flat = (np.diff(crop, axis=1)[:-1, :] == 0) & (np.diff(crop, axis=0)[:, :-1] == 0)
-    gray = rgb.mean(axis=2)
+    # Hairs are thin dark lines on real lesion photos; a grayscale closing (max then min
+    # filter) removes them (the idea of DullRazor) so that only a scene's larger edges count.
+    closed = small.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
+    gray = np.asarray(closed, dtype=np.float32).mean(axis=2)
     gradient = np.hypot(np.diff(gray, axis=1)[:-1, :], np.diff(gray, axis=0)[:, :-1])
     return GuardReport(
         colourfulness=colourfulness,

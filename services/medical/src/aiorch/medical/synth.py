@@ -36,7 +36,7 @@ def lesion_photo(seed: int, size: int = 450) -> Image.Image:
     pixels = pixels * (1 - mask) + (lesion + mottling * 40) * mask
     image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
-    for _ in range(rng.integers(0, 6)):  # hairs
+    for _ in range(rng.integers(0, 30)):  # hairs
         start = rng.uniform(0, size, 2)
         bend = start + rng.normal(0, size / 3, 2)
         end = bend + rng.normal(0, size / 3, 2)
