@@ -30,3 +30,13 @@ def test_close_ups_of_skin_pass(seed):
 def test_other_pictures_are_refused_with_what_they_look_like(image, words):
     reason = refusal_reason(image)
     assert reason is not None and words in reason
+
+
+def test_hair_over_a_lesion_is_not_mistaken_for_a_scene():
+    from PIL import ImageDraw
+
+    photo = lesion_photo(3)
+    draw = ImageDraw.Draw(photo)
+    for index in range(25):
+        draw.line([(index * 18, 0), (index * 18 + 60, 450)], fill=(30, 22, 18), width=3)
+    assert refusal_reason(photo) is None
