@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 
-
 from aiorch.contracts import ClassProbability, FileRef, LesionResult, PatientInfo
 
 from .errors import ImageProblem
