@@ -5,7 +5,10 @@ into chunks, each scored by a worker that loaded the lexicons once at start.
 """
 
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -18,10 +21,19 @@ PARALLEL_MIN_TEXTS = 400
 _worker_analyzer: SentimentAnalyzer | None = None
 
 
-def _init_worker(nltk_data: Path, emotions: bool) -> None:
+def _init_worker(nltk_data: Path, emotions: bool, parent: int) -> None:
     global _worker_analyzer
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when workers stop
+    # The service's pid comes from the service: a worker still starting when it died is an orphan already.
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _worker_analyzer = SentimentAnalyzer(nltk_data, emotions=emotions)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """An idle worker would outlive a service killed with SIGKILL: leave when the parent goes."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _analyze_chunk(texts: list[str]) -> list[SentimentItem]:
@@ -36,7 +48,7 @@ class AnalyzerPool:
         if workers > 1:
             self.executor = ProcessPoolExecutor(
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(nltk_data, emotions),
+                initializer=_init_worker, initargs=(nltk_data, emotions, os.getpid()),
             )
             # Start the workers now, not on the first large request.
             list(self.executor.map(_analyze_chunk, [["warm up"]] * workers))
