@@ -160,7 +160,7 @@ def sentiment_batch(system: LocalSystem, size: int) -> tuple[float, float, float
     vader = SentimentIntensityAnalyzer()
     direct = min(_timed(lambda: [vader.polarity_scores(text) for text in texts]) for _ in range(3))
     rounds = []
-    for _ in range(3):
+    for _ in range(5):  # the best of five: two cores are shared with every other service
         task_id = system.submit("sentiment of each line", files={"reviews.txt": "\n".join(texts).encode()})
         events = system.events(task_id)
         assert events[-1]["type"] == "completed", events[-1]
