@@ -83,7 +83,7 @@ def has_inline_text(text: str) -> bool:
     """Text to work on after a colon or a question: "analyse this: the food was cold",
     "how positive is this? We beat every target"."""
     bare = URL.sub(" ", _without_quotes(text))
-    return bool(re.search(r":\s*[^\W\d]\S*", bare) or re.search(r"\?\s*\S+(?:\s+\S+){2,}", bare))
+    return bool(re.search(r":\s*(?:[^\W\d]|['\"«“„])", bare) or re.search(r"\?\s*\S+(?:\s+\S+){2,}", bare))
 
 
 def without_out_of_scope(text: str) -> str:
