@@ -13,6 +13,10 @@ from ..logs import log
 from .offline import OfflinePlanner
 
 
+MAX_STEPS = 6
+"""Caps the plan in the schema: a small model otherwise repeats steps until its tokens run out."""
+
+
 class LLMInput(BaseModel):
     step: str
     output: str
@@ -26,9 +30,6 @@ def llm_plan_model(agents: list[str]) -> type[BaseModel]:
         depends_on=(list[str], ...), inputs=(list[LLMInput], ...), uses_files=(bool, ...),
     )
     return create_model("LLMPlan", steps=(list[step], Field(..., max_length=MAX_STEPS)), explanation=(str, ...))
-
-
-MAX_STEPS = 6
 
 
 def system_prompt() -> str:

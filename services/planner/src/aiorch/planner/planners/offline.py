@@ -7,6 +7,7 @@ No network; a few milliseconds per request once the embedding model is loaded.
 
 import asyncio
 from dataclasses import dataclass
+from functools import cached_property
 
 from aiorch.contracts import CATALOG, AgentSpec, FileInput, FileRef, Plan, PlanStep, StepOutputInput
 from aiorch.contracts.patient import from_text as patient_from_text
@@ -14,17 +15,21 @@ from aiorch.contracts.patient import from_text as patient_from_text
 from . import language
 from .routing import NONE, embedder, has_request_verb, keyword_hits, score_clauses
 
-IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
-TABLE_TYPES = {"text/csv", "text/tab-separated-values"}
+IMAGE_TYPES = frozenset(CATALOG["medical"].accepts)
+TABLE_TYPES = frozenset(CATALOG["csv"].accepts)
+# With no telling words, an attached file goes to the agent that reads its kind first.
+AGENT_FOR_FILE = {**dict.fromkeys(IMAGE_TYPES, "medical"), **dict.fromkeys(TABLE_TYPES, "csv"), "text/plain": "sentiment"}
 MARGIN = 0.02
 """How much an agent must beat the closest out-of-scope example by."""
 
 
 @dataclass(frozen=True)
 class Material:
-    """What a request brings to work on: addresses, photos, tables, texts."""
+    """What a request brings to work on (addresses, photos, tables, texts) and its clauses;
+    read once per request."""
 
     request: str
+    clauses: list[str]
     addresses: list[str]
     images: list[FileRef]
     tables: list[FileRef]
@@ -32,31 +37,34 @@ class Material:
 
     @classmethod
     def of(cls, request: str, files: list[FileRef]) -> "Material":
-        return cls(request, language.urls(request), [ref for ref in files if ref.media_type in IMAGE_TYPES],
+        return cls(request, language.split_clauses(request, has_request_verb) or [request], language.urls(request),
+                   [ref for ref in files if ref.media_type in IMAGE_TYPES],
                    [ref for ref in files if ref.media_type in TABLE_TYPES],
                    [ref for ref in files if ref.media_type == "text/plain"])
 
-    @property
+    @cached_property
+    def quoted(self) -> bool:
+        return bool(language.quoted(self.request))
+
+    @cached_property
     def feasible(self) -> dict[str, bool]:
         """Whether each agent has something to work on: an address, a photo, a table, a text."""
-        quoted = bool(language.quoted(self.request))
         return {
             "browser": bool(self.addresses),
             "medical": bool(self.images),
             "csv": bool(self.tables or self.addresses),
-            "sentiment": bool(self.texts or self.tables or self.addresses or quoted
+            "sentiment": bool(self.texts or self.tables or self.addresses or self.quoted
                               or language.has_inline_text(self.request)),
         }
 
     def evidence(self, clause: str) -> dict[str, float]:
         """Score adjustments per agent for one clause, from what came with the request."""
-        quoted = bool(language.quoted(self.request))
         browser = (0.15 if language.urls(clause) else 0.0) if self.addresses else -0.6
         return {
             "browser": browser,
             "medical": 0.1 if self.images else -0.6,
             "csv": 0.1 if self.tables else (0.0 if self.addresses else -0.35),
-            "sentiment": 0.05 if (self.texts or quoted) else (-0.3 if self.images and not self.tables else 0.0),
+            "sentiment": 0.05 if (self.texts or self.quoted) else (-0.3 if self.images and not self.tables else 0.0),
         }
 
 
@@ -85,50 +93,57 @@ class OfflinePlanner:
         self.catalog = catalog
 
     async def plan(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
-        if self.needs_model(request, files, params):  # ~15 ms of CPU: off the event loop
-            return await asyncio.to_thread(self.plan_now, task_id, request, files, params)
-        return self.plan_now(task_id, request, files, params)
+        material = Material.of(request, files)
+        agents = self._agents_without_model(material, files, params)
+        if agents is None:  # the embedding model: ~15 ms of CPU, off the event loop
+            agents = await asyncio.to_thread(self._route, material, files)
+        return self._answer(task_id, material, files, params, agents)
 
-    def needs_model(self, request: str, files: list[FileRef], params: dict) -> bool:
-        """Whether planning this request runs the embedding model (most plain requests do not)."""
-        if params.get("agent") in self.catalog or language.is_unsafe(request) or language.impossible(request):
-            return False
-        clauses = language.split_clauses(request, has_request_verb) or [request]
-        return self._plainly_one_agent(clauses, Material.of(request, files)) is None
+    def plan_now(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
+        material = Material.of(request, files)
+        agents = self._agents_without_model(material, files, params)
+        if agents is None:
+            agents = self._route(material, files)
+        return self._answer(task_id, material, files, params, agents)
 
     @staticmethod
     def warm() -> None:
         """Load the embedding model now rather than on the first request (a few seconds)."""
         embedder()
 
-    def plan_now(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
+    def _agents_without_model(self, material: Material, files: list[FileRef], params: dict) -> list[str] | None:
+        """The answer when words and attachments settle it (most plain requests); None when they do not."""
         forced = params.get("agent")
         if isinstance(forced, str) and forced in self.catalog:
-            return self._plan(task_id, request, files, params, [forced])
-        if language.is_unsafe(request):
+            return [forced]
+        request = material.request
+        if language.is_unsafe(request) or language.impossible(request):
+            return []
+        if files and not self._usable(files) and not material.quoted:
+            return []  # only files no agent reads
+        plain = self._plainly_one_agent(material)
+        return None if plain is None else _in_data_order([plain], material)
+
+    def _answer(self, task_id: str, material: Material, files: list[FileRef], params: dict,
+                agents: list[str]) -> Plan:
+        if agents:
+            return self._plan(task_id, material.request, files, params, agents)
+        if language.is_unsafe(material.request):
             return self._nothing(task_id, "aiorch does not act on instructions to change its rules or to delete, "
                                           f"reveal or run anything. aiorch can do: {capabilities(self.catalog)}.")
-        about_unreadable_files = files and not self._usable(files) and not language.quoted(request)
-        agents = [] if about_unreadable_files or language.impossible(request) else self.route(request, files)
-        if not agents:
-            types = sorted({ref.media_type for ref in files} - self._readable())
-            told = f"No agent reads {', '.join(types)}. " if types and not self._usable(files) else ""
-            return self._nothing(task_id, f"{told}No agent can serve this request. aiorch can do: "
-                                          f"{capabilities(self.catalog)}.")
-        return self._plan(task_id, request, files, params, agents)
+        types = sorted({ref.media_type for ref in files} - self._readable())
+        told = f"No agent reads {', '.join(types)}. " if types and not self._usable(files) else ""
+        return self._nothing(task_id, f"{told}No agent can serve this request. aiorch can do: "
+                                      f"{capabilities(self.catalog)}.")
 
-    def route(self, request: str, files: list[FileRef]) -> list[str]:
-        """The agents the request needs, in the order it asks for them."""
-        material = Material.of(request, files)
-        clauses = language.split_clauses(request, has_request_verb) or [request]
-        plain = self._plainly_one_agent(clauses, material)
-        if plain is not None:
-            return _in_data_order([plain], material)
+    def _route(self, material: Material, files: list[FileRef]) -> list[str]:
+        """The agents the request needs, in the order it asks for them, by the embedding model."""
+        clauses = material.clauses
         scored = score_clauses(clauses, [material.evidence(clause) for clause in clauses])
         agents = self._from_clauses(clauses, scored, material)
-        if language.out_of_scope(request):
+        if language.out_of_scope(material.request):
             # An x-ray, audio, a PDF, a translation: only an agent the wording names outright stays.
-            named = keyword_hits(language.without_out_of_scope(request))
+            named = keyword_hits(language.without_out_of_scope(material.request))
             agents = [agent for agent in agents if agent != "medical" and named.get(agent)]
             if not agents:
                 return []
@@ -137,12 +152,12 @@ class OfflinePlanner:
         return _in_data_order(agents, material)
 
     @staticmethod
-    def _plainly_one_agent(clauses: list[str], material: "Material") -> str | None:
+    def _plainly_one_agent(material: Material) -> str | None:
         """The common case needs no model: one clause, in scope, whose words name exactly one
         agent that has something to work on ("what is the sentiment of '…'" with quoted text)."""
-        if len(clauses) != 1 or language.out_of_scope(clauses[0]):
+        if len(material.clauses) != 1 or language.out_of_scope(material.request):
             return None
-        hits = keyword_hits(language.URL.sub(" ", clauses[0]))
+        hits = keyword_hits(language.URL.sub(" ", material.clauses[0]))
         named = [name for name, count in hits.items() if count]
         if len(named) != 1 or not material.feasible.get(named[0]):
             return None
@@ -151,7 +166,7 @@ class OfflinePlanner:
         others = [name for name, ok in material.feasible.items() if ok and name != agent]
         return None if others else agent
 
-    def _from_clauses(self, clauses: list[str], scored: list, material: "Material") -> list[str]:
+    def _from_clauses(self, clauses: list[str], scored: list, material: Material) -> list[str]:
         hits_per_clause = [keyword_hits(clause) for clause in clauses]
         agents: list[str] = []
         for clause, scores, hits in zip(clauses, scored, hits_per_clause):
@@ -182,14 +197,7 @@ class OfflinePlanner:
         """Nothing in the wording: attached files decide, unless the request is plainly about something else."""
         if not files or all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.05 for s in scored):
             return []
-        agents = []
-        for ref in files:
-            if ref.media_type in IMAGE_TYPES:
-                agents.append("medical")
-            elif ref.media_type in TABLE_TYPES:
-                agents.append("csv")
-            elif ref.media_type == "text/plain":
-                agents.append("sentiment")
+        agents = [AGENT_FOR_FILE.get(ref.media_type) for ref in files]
         return list(dict.fromkeys(agent for agent in agents if agent in self.catalog))
 
     def _plan(self, task_id: str, request: str, files: list[FileRef], params: dict, agents: list[str]) -> Plan:

