@@ -37,19 +37,16 @@ print(json.dumps({"plain": plain, "explained": explained,
 """
 
 KERAS = """
-import json, os, resource, sys, tempfile, time, zipfile
+import json, os, resource, sys, tempfile, time
 os.environ["KERAS_BACKEND"] = "torch"
 import torch
 torch.set_num_threads(1)
 import keras, numpy as np
 from pathlib import Path
-from aiorch.medical.convert import fetch_wheel
+from aiorch.medical.convert import fetch_keras_model
 from aiorch.medical.images import load_rgb
 from aiorch.medical.synth import jpeg, lesion_photo
-folder = Path(tempfile.mkdtemp())
-with zipfile.ZipFile(fetch_wheel(folder)) as wheel:
-    (folder / "model.keras").write_bytes(wheel.read("sklesion/model.keras"))
-model = keras.saving.load_model(folder / "model.keras", compile=False)
+model = keras.saving.load_model(fetch_keras_model(Path(tempfile.mkdtemp())), compile=False)
 photos = [jpeg(lesion_photo(500 + i)) for i in range(int(sys.argv[2]))]
 meta = np.array([[0, 1, 0, 0, 0, 0, 1, 0, 0.6, 0]], dtype=np.float32)
 def run():

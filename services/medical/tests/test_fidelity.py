@@ -2,7 +2,6 @@
 torch backend, test-only), on varied photos, with and without metadata."""
 
 import os
-import zipfile
 
 os.environ["KERAS_BACKEND"] = "torch"
 
@@ -13,17 +12,14 @@ import torch  # noqa: E402
 from skimage import data as photos  # noqa: E402
 
 from aiorch.contracts import PatientInfo  # noqa: E402
-from aiorch.medical.convert import fetch_wheel  # noqa: E402
+from aiorch.medical.convert import fetch_keras_model  # noqa: E402
 from aiorch.medical.models import SkLesionModel  # noqa: E402
 from aiorch.medical.synth import lesion_photo  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def keras_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sklesion")
-    with zipfile.ZipFile(fetch_wheel(folder)) as wheel:
-        (folder / "model.keras").write_bytes(wheel.read("sklesion/model.keras"))
-    return keras.saving.load_model(folder / "model.keras", compile=False)
+    return keras.saving.load_model(fetch_keras_model(tmp_path_factory.mktemp("sklesion")), compile=False)
 
 
 def _inputs(model: SkLesionModel):

@@ -1,6 +1,7 @@
 """One photo in, one `LesionResult` out: decode, guard, classify, explain. No transport here."""
 
 from collections.abc import Callable
+from pathlib import PurePosixPath
 
 from aiorch.contracts import ClassProbability, FileRef, LesionResult, PatientInfo
 
@@ -38,14 +39,10 @@ def classify_photo(model: SkLesionModel | TransformersModel, data: bytes, name: 
         leaning = "malignant" if malignant >= 0.5 else "benign"
     heatmap = None
     if prediction.heatmap is not None:
-        heatmap = save_heatmap(f"{_stem(name)}.gradcam.png", overlay_png(photo, prediction.heatmap))
+        heatmap = save_heatmap(f"{PurePosixPath(name).stem}.gradcam.png", overlay_png(photo, prediction.heatmap))
     return LesionResult(file=name, status="classified", top=ranked[:3], probabilities=probabilities,
                         malignant_probability=malignant, leaning=leaning or "unknown", heatmap=heatmap,
                         warnings=notes + quality_warnings(photo))
-
-
-def _stem(name: str) -> str:
-    return name.rsplit(".", 1)[0] if "." in name else name
 
 
 def summary(results: list[LesionResult], patient: PatientInfo) -> str:

@@ -137,6 +137,13 @@ def fetch_wheel(folder: Path) -> Path:
     return next(folder.glob("sklesion-*.whl"))
 
 
+def fetch_keras_model(folder: Path) -> Path:
+    """sklesion's own `model.keras`, for the reference runs (fidelity test, benchmark)."""
+    with zipfile.ZipFile(fetch_wheel(folder)) as wheel:
+        (folder / "model.keras").write_bytes(wheel.read("sklesion/model.keras"))
+    return folder / "model.keras"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)

@@ -12,6 +12,7 @@ from .errors import ImageProblem
 
 register_heif_opener()
 MIN_SIDE = 32
+ORIENTATION = 0x0112  # the EXIF tag
 MAX_PIXELS = 40_000_000
 """Pillow's decompression-bomb limit: a 20 kB PNG can claim gigapixels."""
 FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]  # phone MPO files open as JPEG
@@ -37,10 +38,9 @@ def load_rgb(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> tuple[Imag
     if min(image.size) < MIN_SIDE:
         raise ImageProblem("image_too_small",
                            f"{name} is {image.width}×{image.height} px; at least {MIN_SIDE} px on each side is needed")
-    transposed = ImageOps.exif_transpose(image)
-    if transposed.size != image.size or transposed.tobytes()[:64] != image.tobytes()[:64]:
+    if image.getexif().get(ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image)
         notes.append("rotated upright from its EXIF orientation")
-    image = transposed
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
