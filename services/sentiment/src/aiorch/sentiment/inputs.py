@@ -10,10 +10,10 @@ import io
 import re
 from dataclasses import dataclass
 
+from aiorch.contracts.wording import quoted_texts
 from aiorch.runtime.agent import StepFailure
 
 MAX_TEXTS = 2_000_000
-_QUOTED = re.compile(r'"([^"]{2,})"|“([^”]{2,})”|«\s*([^»]{2,}?)\s*»|„([^“”]{2,})[“”]|(?<![\w])\'([^\']{2,})\'(?![\w])')
 _COMMAND = re.compile(
     r"^\s*(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?"
     r"(?:(?:analy[sz]e|check|detect|determine|tell me|find|give me|get|score|classify|rate|what(?:'s| is| are))\s+)?"
@@ -116,7 +116,7 @@ def _is_number(value: str) -> bool:
 
 
 def texts_from_instruction(instruction: str) -> TextBatch | None:
-    quoted = [next(group for group in match.groups() if group) for match in _QUOTED.finditer(instruction)]
+    quoted = quoted_texts(instruction)
     quoted = [text.strip() for text in quoted if text.strip()]
     if quoted:
         return TextBatch(quoted, "quoted")

@@ -3,10 +3,10 @@ clauses (English, German, French, Spanish), and requests aiorch must not act on.
 
 import re
 
+from aiorch.contracts.wording import QUOTED, quoted_texts
+
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|io|de|fr|es|"
                  r"uk|eu|info|app|dev)(?:/[^\s<>\"'«»]*)?\b", re.IGNORECASE)
-# A quote starts and ends outside a word, so the apostrophes of "what's" or "I'm" are not quotes.
-QUOTED = re.compile(r"(?<!\w)'((?:[^']|'(?=\w)){2,}?)'(?!\w)|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»|“([^”]{2,})”|„([^“”]{2,})[“”]")
 _COLUMN = re.compile(
     r"\b(?:the\s+)?[`'\"]?([\w-]+)[`'\"]?\s+(?:column|field)\b|\b(?:column|field|spalte|colonne|columna)\s+[`'\"]?([\w-]+)",
     re.IGNORECASE,
@@ -63,7 +63,7 @@ def urls(text: str) -> list[str]:
 
 
 def quoted(text: str) -> list[str]:
-    return [next(group for group in match if group).strip() for match in QUOTED.findall(text)]
+    return quoted_texts(text)
 
 
 def columns(text: str) -> list[str]:
