@@ -13,7 +13,7 @@ NLTK_DATA := .data/nltk_data
 MEDICAL_MODEL := .data/models/sklesion
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test bench schemas asyncapi nats-auth release clean
+.PHONY: setup run test lint bench schemas asyncapi nats-auth release clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,9 @@ run: setup $(CHROMIUM)
 
 test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
 
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded).
 $(CHROMIUM):

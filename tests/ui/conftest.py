@@ -1,5 +1,6 @@
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,17 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, ui_system, request):
+def server_messages() -> list[float]:
+    """When (time.monotonic()) the page received each message from the Streamlit server."""
+    return []
+
+
+@pytest.fixture
+def page(browser, ui_system, request, server_messages):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     opened = context.new_page()
+    opened.on("websocket", lambda socket: socket.on("framereceived",
+                                                     lambda _: server_messages.append(time.monotonic())))
     opened.goto(f"http://127.0.0.1:{ui_system.ui_port}")
     yield opened
     shots = ARTIFACTS / "screenshots"

@@ -16,7 +16,6 @@ def test_worker_processes_score_a_large_batch_exactly_as_in_process(tmp_path):
 
 
 def test_workers_leave_when_the_service_is_killed(tmp_path):
-    import os
     import signal
     import subprocess
     import sys

@@ -105,12 +105,31 @@ def plan_preview() -> None:
             st.markdown(f"- `{step['id']}` **{step['agent']}**{after}: {step['instruction']}")
 
 
-@st.fragment(run_every=0.5)
 def task_view() -> None:
-    """Redrawn twice a second from the events received, without reloading the page."""
     task_id = st.session_state.get("task_id")
     if not task_id:
         return
+    if task_id in st.session_state.setdefault("finished", set()):
+        # Drawn once per page run: a redraw would replace the download buttons' links under the cursor.
+        # The container mirrors the fragment's own, so the page swaps its elements in place.
+        with st.container():
+            draw_task(task_id)
+    else:
+        live_task_view()
+
+
+@st.fragment(run_every=0.5)
+def live_task_view() -> None:
+    """Redrawn twice a second from the events received, without reloading the page."""
+    task_id = st.session_state.get("task_id")
+    if task_id and draw_task(task_id):
+        # Redraw the whole page once: the history shows the outcome, and the polling stops.
+        st.session_state.finished.add(task_id)
+        st.rerun(scope="app")
+
+
+def draw_task(task_id: str) -> bool:
+    """Draws the task's steps (and its results once it has finished); says whether it has."""
     stream = follower(task_id)
     view = fold(stream.snapshot())
     now = datetime.now(UTC)
@@ -143,10 +162,7 @@ def task_view() -> None:
             st.error(f"Task {view.status}: {view.reason}")
     if view.finished:
         results(task_id)
-        finished: set = st.session_state.setdefault("finished", set())
-        if task_id not in finished:  # redraw the whole page once, so the history shows the outcome
-            finished.add(task_id)
-            st.rerun(scope="app")
+    return view.finished
 
 
 def results(task_id: str) -> None:
@@ -169,7 +185,8 @@ def results(task_id: str) -> None:
 
 def main() -> None:
     st.title("aiorch")
-    st.caption("Hand a request to aiorch's agents: sentiment of texts, cleaning of CSV files.")
+    st.caption("Hand a request to aiorch's agents: sentiment of texts, cleaning of CSV files, "
+               "web pages read in a browser, skin-lesion photos classified.")
     try:
         limits = client().limits()
     except GatewayDown as problem:

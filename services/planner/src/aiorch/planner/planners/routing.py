@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 
 from aiorch.contracts import CATALOG
 
-from .vocabulary import EXTRA_KEYWORDS, FUZZY_WORDS, NONE, PROTOTYPES
+from .vocabulary import EXTRA_KEYWORDS, FUZZY_WORDS, PROTOTYPES
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
