@@ -13,7 +13,8 @@ from aiorch.contracts import CATALOG, AgentSpec, FileInput, FileRef, Plan, PlanS
 from aiorch.contracts.patient import from_text as patient_from_text
 
 from . import language
-from .routing import NONE, embedder, has_request_verb, keyword_hits, score_clauses
+from .routing import embedder, has_request_verb, keyword_hits, score_clauses
+from .vocabulary import NONE
 
 IMAGE_TYPES = frozenset(CATALOG["medical"].accepts)
 TABLE_TYPES = frozenset(CATALOG["csv"].accepts)
