@@ -20,7 +20,7 @@ def cases() -> list[dict]:
 
 
 def attached(names: list[str]) -> list[FileRef]:
-    return [FileRef(key=f"uploads/t_1/{name}", name=name, media_type=MEDIA_TYPES[name.rsplit(".", 1)[1]], size=100,
+    return [FileRef(key=f"uploads/t_1/{name}", name=name, media_type=MEDIA_TYPES[name.rsplit(".", 1)[1].lower()], size=100,
                     sha256="0" * 64) for name in names]
 
 

@@ -68,6 +68,41 @@ def test_nothing_to_do_says_what_aiorch_can_do_instead(planner):
         assert plan.steps == [] and "aiorch can do" in plan.explanation and "\n" not in plan.explanation
 
 
+@pytest.mark.parametrize(
+    "request_text, files, says",
+    [
+        ("clean my csv file", [], "The csv agent has nothing to work on: attach the CSV file"),
+        ("is this mole cancerous?", [], "The medical agent has nothing to work on: attach a photo"),
+        ("what is the sentiment of this?", ["mole.jpg"], "The sentiment agent has nothing to work on: quote the text"),
+        ("take a screenshot of the homepage", [], "The browser agent has nothing to work on: give the address"),
+    ],
+)
+def test_an_agent_asked_for_without_its_material_is_named_with_what_to_add(planner, request_text, files, says):
+    plan = planner.plan_now("t_1", request_text, attached(files), {})
+    assert plan.steps == [] and plan.explanation.startswith(says)
+
+
+def test_steps_with_material_of_their_own_run_beside_the_others_in_the_order_asked(planner):
+    # The attached table is cleaned, not the screenshot's output; the quoted sentence is scored, not the page.
+    both = planner.plan_now("t_1", "screenshot https://example.com and clean the attached csv", attached(["x.csv"]), {})
+    assert [(s.agent, s.depends_on) for s in both.steps] == [("browser", []), ("csv", [])]
+    assert both.steps[1].inputs[0].file.name == "x.csv"
+    quoted = planner.plan_now("t_1", "what's the sentiment of 'great service' and what's on https://example.org/news?",
+                              [], {})
+    assert [(s.agent, s.depends_on) for s in quoted.steps] == [("sentiment", []), ("browser", [])]
+    assert quoted.steps[0].params == {"text": "great service"}
+    # A quoted column name is not a text of its own: the column is scored after cleaning.
+    chained = planner.plan_now("t_1", "remove duplicates, then the sentiment of the 'feedback' column",
+                               attached(["survey.csv"]), {})
+    assert [(s.agent, s.depends_on) for s in chained.steps] == [("csv", []), ("sentiment", ["s1"])]
+
+
+@pytest.mark.parametrize("request_text", ["can you do something with this?", "Kannst du damit etwas machen?",
+                                          "¿puedes revisar esto?"])
+def test_a_request_that_asks_nothing_in_particular_goes_by_the_attached_file(planner, request_text):
+    assert [s.agent for s in planner.plan_now("t_1", request_text, attached(["export.csv"]), {}).steps] == ["csv"]
+
+
 def test_the_plan_command_prints_the_plan_as_json(tmp_path):
     table = tmp_path / "reviews.csv"
     table.write_text("id,comment\n1,great\n2,awful\n")

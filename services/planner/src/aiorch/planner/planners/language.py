@@ -30,6 +30,7 @@ _INJECTION = re.compile(
 )
 _DESTRUCTIVE = re.compile(
     r"\b(?:delete|remove|erase|wipe|destroy)\s+(?:all|every|the)\s+(?:files?|data|records|users|database|disk)|"
+    r"\b(?:delete|erase|wipe|destroy)\s+(?:all|every|the|other)\b[^.]{0,30}\b(?:files|database|disk|storage|bucket)|"
     r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
     r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
     r"/etc/(?:passwd|shadow)|\bpasswords\b|\bstolen\b|\bhack\w*|\bcrack\w*|\bdisable\s+(?:auth\w*|security|logging)|"
@@ -39,15 +40,24 @@ _DESTRUCTIVE = re.compile(
 # Imaging and media aiorch has no agent for, even when an image is attached; an agent the
 # wording names outright may still serve the rest ("the sentiment of this translated text").
 _OUT_OF_SCOPE = re.compile(
-    r"\b(?:x-?rays?|röntgen|radiogra\w*|mri|ct\s+scan|ultrasound|ecg|ekg|mammogra\w*|transcri\w*|audio|"
-    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*|rewrite|rephrase|paraphras\w*|proofread\w*)\b",
+    r"\b(?:x-?rays?|röntgen\w*|radiogra\w*|mri|irm|ct\s+scan|cat\s+scan|pet\s+scan|tomogra\w*|kernspin\w*|"
+    r"ultrasound|ultraschall\w*|sonogra\w*|[ée]chograph\w*|ecograf\w*|ecg|ekg|eeg|mammogra\w*|transcri\w*|audio|"
+    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*|rewrite|rephrase|paraphras\w*|proofread\w*|"
+    r"blood\s+(?:test|work|count)\w*|lab\s+results?|urine|blutbild|blutwert\w*|análisis\s+de\s+sangre|prise\s+de\s+sang)\b",
     re.IGNORECASE,
 )
 # Work no agent does on any input: format conversion, charts, archives, speech.
 _IMPOSSIBLE = re.compile(
     r"\b(?:(?:convert|export|save|turn)\b[^.]{0,30}\b(?:to|into|as)\s+(?:an?\s+)?(?:excel|xlsx|json|parquet|word|"
     r"docx|pdf)|(?:bar\s+|pie\s+|line\s+)?chart|plot|graph|visuali[sz]\w*|zip|compress\w*|word\s+count|"
-    r"count\s+the\s+words|out\s+loud|aloud|text\s+to\s+speech|speak)\b",
+    r"count\s+the\s+words|out\s+loud|aloud|text\s+to\s+speech|speak|"
+    # combining files, editing photos
+    r"(?:merge|join|combine|concatenate|zusammenf\w*|fusionn\w*|combin[ae]r?)\b[^.]{0,30}\b(?:files|spreadsheets|"
+    r"tables|csvs|sheets|datasets|dateien|tabellen|fichiers|archivos|tablas)|"
+    r"(?:pivot|group\s+by|aggregate|encrypt|decrypt|password[- ]protect)\w*|"
+    r"(?:recogni[sz]e|identify|detect|count|tag)\b[^.]{0,20}\b(?:faces?|people|persons?|objects?|animals?|cars?)|"
+    r"(?:remove|erase|blur|crop|resize|retouch|edit|enhance|sharpen|upscale|colou?ri[sz]e|brighten|whiten)\b[^.]{0,25}"
+    r"\b(?:background|photo|image|picture|pic|selfie|face|faces))\b",
     re.IGNORECASE,
 )
 
@@ -84,6 +94,22 @@ def has_inline_text(text: str) -> bool:
     "how positive is this? We beat every target"."""
     bare = URL.sub(" ", _without_quotes(text))
     return bool(re.search(r":\s*(?:[^\W\d]|['\"«“„])", bare) or re.search(r"\?\s*\S+(?:\s+\S+){2,}", bare))
+
+
+_VAGUE_WORDS = frozenset(
+    "can could would will you please pls do something anything with this these that it them here is are what about "
+    "of for me my look at check handle process take a an the one file files thing stuff go help see now just some to "
+    "on want i need run analyse analyze review thoughts think say tell make sense how deal its what's whats "
+    "kannst du bitte das dies damit etwas mal machen schau schauen dir an hier ist prüfen prüfe "
+    "peux tu vous pouvez s'il te plaît plait ça cela ceci regarde regarder faire quelque chose avec de ce cette "
+    "puedes por favor esto eso esta este algo con revisa revisar mira mirar hacer".split()
+)
+
+
+def is_vague(text: str) -> bool:
+    """Nothing asked beyond "do something with this": the attached files say what is wanted."""
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", _without_quotes(text).lower())
+    return all(word in _VAGUE_WORDS for word in words)
 
 
 def without_out_of_scope(text: str) -> str:

@@ -20,6 +20,13 @@ IMAGE_TYPES = frozenset(CATALOG["medical"].accepts)
 TABLE_TYPES = frozenset(CATALOG["csv"].accepts)
 # With no telling words, an attached file goes to the agent that reads its kind first.
 AGENT_FOR_FILE = {**dict.fromkeys(IMAGE_TYPES, "medical"), **dict.fromkeys(TABLE_TYPES, "csv"), "text/plain": "sentiment"}
+# What to add when an agent is asked for without its material.
+NEEDS = {
+    "csv": "attach the CSV file (or give the address of a page with the table) and send the request again.",
+    "medical": "attach a photo of the skin lesion (JPEG, PNG, WebP or HEIC) and send the request again.",
+    "sentiment": "quote the text, write it after a colon, or attach a text or CSV file.",
+    "browser": "give the address of the page (https://…).",
+}
 MARGIN = 0.02
 """How much an agent must beat the closest out-of-scope example by."""
 
@@ -58,6 +65,17 @@ class Material:
                               or language.has_inline_text(self.request)),
         }
 
+    def brings_own(self, agent: str) -> bool:
+        """Whether the request hands this agent its own material (an attached table, a text file,
+        a quoted sentence), so that its step runs beside an earlier one instead of on its output."""
+        if agent == "csv":
+            return bool(self.tables)
+        if agent == "sentiment":
+            names = {name.lower() for name in language.columns(self.request)}
+            return bool(self.texts) or any(len(text.split()) > 1 and text.lower() not in names
+                                           for text in language.quoted(self.request))
+        return True
+
     def evidence(self, clause: str) -> dict[str, float]:
         """Score adjustments per agent for one clause, from what came with the request."""
         browser = (0.15 if language.urls(clause) else 0.0) if self.addresses else -0.6
@@ -70,14 +88,17 @@ class Material:
 
 
 def _in_data_order(agents: list[str], material: Material) -> list[str]:
-    """A page is read before anything works on it; a table is cleaned before its texts are scored."""
+    """A page is read before the step that works on it; a table is cleaned before its texts
+    are scored. Steps with material of their own keep the order the request gave."""
     agents = list(agents)
     if material.addresses and "browser" not in agents and not (material.images or material.tables or material.texts):
         agents.insert(0, "browser")
-    if "browser" in agents and agents[0] != "browser" and agents[0] in ("csv", "sentiment"):
+    readers = [agent for agent in agents if agent in ("csv", "sentiment") and not material.brings_own(agent)]
+    if "browser" in agents and readers and agents.index(readers[0]) < agents.index("browser"):
         agents.remove("browser")
-        agents.insert(0, "browser")
-    if {"csv", "sentiment"} <= set(agents) and agents.index("sentiment") < agents.index("csv"):
+        agents.insert(agents.index(readers[0]), "browser")
+    if ({"csv", "sentiment"} <= set(agents) and not material.brings_own("sentiment")
+            and agents.index("sentiment") < agents.index("csv")):
         agents.remove("csv")
         agents.insert(agents.index("sentiment"), "csv")
     return agents
@@ -128,14 +149,36 @@ class OfflinePlanner:
     def _answer(self, task_id: str, material: Material, files: list[FileRef], params: dict,
                 agents: list[str]) -> Plan:
         if agents:
-            return self._plan(task_id, material.request, files, params, agents)
+            return self._plan(task_id, material, files, params, agents)
         if language.is_unsafe(material.request):
             return self._nothing(task_id, "aiorch does not act on instructions to change its rules or to delete, "
                                           f"reveal or run anything. aiorch can do: {capabilities(self.catalog)}.")
         types = sorted({ref.media_type for ref in files} - self._readable())
         told = f"No agent reads {', '.join(types)}. " if types and not self._usable(files) else ""
+        missing = self._missing_material(material)
+        if missing:
+            return self._nothing(task_id, f"{told}{missing}")
         return self._nothing(task_id, f"{told}No agent can serve this request. aiorch can do: "
                                       f"{capabilities(self.catalog)}.")
+
+    @staticmethod
+    def _names_only_agents_without_material(material: Material) -> list[str]:
+        """The agents the words ask for, when none of them was given anything to work on
+        ("the sentiment of this" with only a photo attached); else []."""
+        hits = keyword_hits(language.URL.sub(" ", material.request))
+        named = [name for name, count in hits.items() if count]
+        return [] if any(material.feasible.get(name, True) for name in named) else named
+
+    def _missing_material(self, material: Material) -> str | None:
+        """What to add when the words ask for an agent that was given nothing to work on
+        ("clean my csv" with no file)."""
+        request = material.request
+        if language.out_of_scope(request) or language.impossible(request):
+            return None
+        wanted = self._names_only_agents_without_material(material)
+        if len(wanted) != 1 or wanted[0] not in NEEDS:
+            return None
+        return f"The {wanted[0]} agent has nothing to work on: {NEEDS[wanted[0]]}"
 
     def _route(self, material: Material, files: list[FileRef]) -> list[str]:
         """The agents the request needs, in the order it asks for them, by the embedding model."""
@@ -148,8 +191,8 @@ class OfflinePlanner:
             agents = [agent for agent in agents if agent != "medical" and named.get(agent)]
             if not agents:
                 return []
-        elif not agents:
-            agents = [agent for agent in self._by_files(files, scored) if material.feasible[agent]]
+        elif not agents and not self._names_only_agents_without_material(material):
+            agents = [agent for agent in self._by_files(files, clauses, scored) if material.feasible[agent]]
         return _in_data_order(agents, material)
 
     @staticmethod
@@ -194,20 +237,24 @@ class OfflinePlanner:
                       if scores.agent_scores[name] > scores.similarity[NONE] + (0.1 if hits.get(name) else 0.15)]
         return candidates[:1]
 
-    def _by_files(self, files: list[FileRef], scored) -> list[str]:
+    def _by_files(self, files: list[FileRef], clauses: list[str], scored) -> list[str]:
         """Nothing in the wording: attached files decide, unless the request is plainly about something else."""
-        if not files or all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.05 for s in scored):
+        if not files:
+            return []
+        vague = all(language.is_vague(clause) for clause in clauses)
+        if not vague and all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.05 for s in scored):
             return []
         agents = [AGENT_FOR_FILE.get(ref.media_type) for ref in files]
         return list(dict.fromkeys(agent for agent in agents if agent in self.catalog))
 
-    def _plan(self, task_id: str, request: str, files: list[FileRef], params: dict, agents: list[str]) -> Plan:
+    def _plan(self, task_id: str, material: Material, files: list[FileRef], params: dict, agents: list[str]) -> Plan:
+        request = material.request
         steps: list[PlanStep] = []
         claimed: set[str] = set()
         for index, agent in enumerate(agents):
             step_id = f"s{index + 1}"
             spec = self.catalog[agent]
-            source = self._upstream(steps, spec)
+            source = None if material.brings_own(agent) else self._upstream(steps, spec)
             inputs: list = []
             depends_on: list[str] = []
             if source is not None:

@@ -20,6 +20,7 @@ PROTOTYPES: dict[str, list[str]] = {
         "what people think of the product",
         "sentiment analysis of the reviews",
         "tell me whether they are positive",
+        "is the feedback in this spreadsheet mostly good or bad",
         "Wie ist die Stimmung in diesem Text",
         "quel est le sentiment de cet avis",
         "cuál es el sentimiento de este comentario",
