@@ -23,7 +23,7 @@ _AND = re.compile(r"\s+(?:and|und|et|y)\s+", re.IGNORECASE)
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.]{0,40}\b(?:instructions?|rules|prompt|above|everything|"
     r"safety|previous|prior|guidelines|restrictions)\b|\bsystem\s*prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bjailbreak\b|"
-    r"\bDAN\b|\bpretend\b|\bno\s+(?:restrictions|limits|rules)\b|\bmalware\b|\bexploit\b|"
+    r"\bDAN\b|\bpretend\b|\bno\s+(?:restrictions|limits|rules)\b|\b(?:libre\s+de\s+toute|sans)\s+r[eè]gles?\b|\bohne\s+(?:regeln|einschränkungen)\b|\bsin\s+(?:reglas|restricciones)\b|\bmalware\b|\bexploit\b|"
     r"\b(?:grant|give)\b[^.]{0,20}\badmin\b|\bvergiss\b[^.]{0,40}\banweisungen\b|\bignore[zr]?\b[^.]{0,30}\binstructions\b|"
     r"\bignora\b[^.]{0,30}\binstrucciones\b|\bprompt\s+syst[eè]me\b",
     re.IGNORECASE,
@@ -34,7 +34,7 @@ _DESTRUCTIVE = re.compile(
     r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
     r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
     r"/etc/(?:passwd|shadow)|\bpasswords\b|\bstolen\b|\bhack\w*|\bcrack\w*|\bdisable\s+(?:auth\w*|security|logging)|"
-    r"\benvironment\s+variables\b|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\bborra\s+todos\b",
+    r"\benvironment\s+variables\b|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\beffacer?z?\s+tou(?:s|tes)\b|\bborra\s+todos\b",
     re.IGNORECASE,
 )
 # Imaging and media aiorch has no agent for, even when an image is attached; an agent the
@@ -49,8 +49,10 @@ _OUT_OF_SCOPE = re.compile(
 # Work no agent does on any input: format conversion, charts, archives, speech.
 _IMPOSSIBLE = re.compile(
     r"\b(?:(?:convert|export|save|turn)\b[^.]{0,30}\b(?:to|into|as)\s+(?:an?\s+)?(?:excel|xlsx|json|parquet|word|"
-    r"docx|pdf)|(?:bar\s+|pie\s+|line\s+)?chart|plot|graph|visuali[sz]\w*|zip|compress\w*|word\s+count|"
-    r"count\s+the\s+words|out\s+loud|aloud|text\s+to\s+speech|speak|"
+    r"docx|pdf)|(?:bar\s+|pie\s+|line\s+)?chart|plot|graph|visuali[sz]\w*|zip(?!\s+codes?)|compress\w*|word\s+count|"
+    r"count\s+the\s+words|out\s+loud|aloud|text\s+to\s+speech|speak|ocr|handwrit\w*|"
+    r"(?:train|fit|build)\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:model|classifier|network)|forecast\w*|"
+    r"split\b[^.]{0,30}\b(?:into|in)\b[^.]{0,20}\b(?:files|parts|pieces|chunks)|"
     # combining files, editing photos
     r"(?:merge|join|combine|concatenate|zusammenf\w*|fusionn\w*|combin[ae]r?)\b[^.]{0,30}\b(?:files|spreadsheets|"
     r"tables|csvs|sheets|datasets|dateien|tabellen|fichiers|archivos|tablas)|"
@@ -110,6 +112,15 @@ def is_vague(text: str) -> bool:
     """Nothing asked beyond "do something with this": the attached files say what is wanted."""
     words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", _without_quotes(text).lower())
     return all(word in _VAGUE_WORDS for word in words)
+
+
+# What a page or file holds, as opposed to what is asked of it.
+_MATERIAL_NOUNS = re.compile(r"\b(?:reviews?|comments?|bewertung\w*|kommentar\w*|avis|reseñas?|comentarios?|"
+                             r"commentaires?|tweets?|posts?)\b", re.IGNORECASE)
+
+
+def without_material_nouns(text: str) -> str:
+    return _MATERIAL_NOUNS.sub(" ", text)
 
 
 def without_out_of_scope(text: str) -> str:

@@ -220,7 +220,8 @@ class OfflinePlanner:
             if not candidates:
                 continue
             best = max(candidates, key=scores.agent_scores.get)
-            if scores.agent_scores[best] < scores.similarity[NONE] + MARGIN:
+            # A clause that names the agent ("classify the photo") need only match it as well as anything else.
+            if scores.agent_scores[best] < scores.similarity[NONE] + (0.0 if hits.get(best) else MARGIN):
                 continue
             if best == "browser" and not language.urls(clause) and "browser" in agents:
                 continue
@@ -231,10 +232,17 @@ class OfflinePlanner:
 
     @staticmethod
     def _follower(clause: str, scores) -> list[str]:
-        """One clause can both name a page and ask for work on it: "clean the table on <url>"."""
-        hits = keyword_hits(language.URL.sub(" ", clause))
+        """One clause can both name a page and ask for work on it: "clean the table on <url>".
+        What the page holds ("the reviews on <url>") is not yet a request to score it."""
+        bare = language.URL.sub(" ", clause)
+        hits = keyword_hits(language.without_material_nouns(bare))
+        named_material_only = {name for name, count in keyword_hits(bare).items() if count and not hits.get(name)}
+
+        def margin(name: str) -> float:
+            return 0.1 if hits.get(name) else 0.4 if name in named_material_only else 0.15
+
         candidates = [name for name in ("csv", "sentiment")
-                      if scores.agent_scores[name] > scores.similarity[NONE] + (0.1 if hits.get(name) else 0.15)]
+                      if scores.agent_scores[name] > scores.similarity[NONE] + margin(name)]
         return candidates[:1]
 
     def _by_files(self, files: list[FileRef], clauses: list[str], scored) -> list[str]:

@@ -127,6 +127,14 @@ PROTOTYPES: dict[str, list[str]] = {
         "explain quantum physics",
         "write a story",
         "set an alarm",
+        "train a machine learning model on this data",
+        "predict churn from this data",
+        "give me advice based on my data",
+        "split this file into smaller files",
+        "convert the units in this table",
+        "read the text in this image",
+        "is this mushroom or plant edible or poisonous",
+        "what food is on this plate",
     ],
 }
 # Stems that say which agent is wanted, beyond the catalog's English ones.
@@ -179,6 +187,7 @@ EXTRA_KEYWORDS = {
         "manquant",
         "fichier",
         "limpi",
+        "límpi",
         "duplicado",
         "archivo",
         "faltante",
