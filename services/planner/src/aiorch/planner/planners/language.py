@@ -31,6 +31,8 @@ _INJECTION = re.compile(
 _DESTRUCTIVE = re.compile(
     r"\b(?:delete|remove|erase|wipe|destroy)\s+(?:all|every|the)\s+(?:files?|data|records|users|database|disk)|"
     r"\b(?:delete|erase|wipe|destroy)\s+(?:all|every|the|other)\b[^.]{0,30}\b(?:files|database|disk|storage|bucket)|"
+    r"\b(?:post|send|upload|share|leak|forward|e-?mail|publish)\b[^.]{0,30}\b(?:(?:our|other|all)\s+)?"
+    r"(?:users?|customers?|clients?|people)['’]?s?\s+(?:e-?mails?|data|files|passwords?|addresses|details|records)|"
     r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
     r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
     r"/etc/(?:passwd|shadow)|\bpasswords\b|\bstolen\b|\bhack\w*|\bcrack\w*|\bdisable\s+(?:auth\w*|security|logging)|"
@@ -56,7 +58,11 @@ _IMPOSSIBLE = re.compile(
     # combining files, editing photos
     r"(?:merge|join|combine|concatenate|zusammenf\w*|fusionn\w*|combin[ae]r?)\b[^.]{0,30}\b(?:files|spreadsheets|"
     r"tables|csvs|sheets|datasets|dateien|tabellen|fichiers|archivos|tablas)|"
-    r"(?:pivot|group\s+by|aggregate|encrypt|decrypt|password[- ]protect)\w*|"
+    r"(?:pivot|group\s+by|aggregate|encrypt|decrypt|password[- ]protect)\w*|rename\b[^.]{0,20}\bfiles|"
+    r"(?:calculate|compute|sum\s+up|add\s+up|work\s+out)\s+(?:the\s+)?(?:total|sum|average|mean|median|revenue|profit)|"
+    r"black\s+and\s+white|sepia|"
+    r"(?:write|code|implement)\s+(?:me\s+)?(?:a|an|some)\s+(?:[\w-]+\s+){0,2}(?:script|scraper|program|function|"
+    r"code|class|bot)|"
     r"(?:recogni[sz]e|identify|detect|count|tag)\b[^.]{0,20}\b(?:faces?|people|persons?|objects?|animals?|cars?)|"
     r"(?:remove|erase|blur|crop|resize|retouch|edit|enhance|sharpen|upscale|colou?ri[sz]e|brighten|whiten)\b[^.]{0,25}"
     r"\b(?:background|photo|image|picture|pic|selfie|face|faces))\b",
@@ -101,7 +107,7 @@ def has_inline_text(text: str) -> bool:
 _VAGUE_WORDS = frozenset(
     "can could would will you please pls do something anything with this these that it them here is are what about "
     "of for me my look at check handle process take a an the one file files thing stuff go help see now just some to "
-    "on want i need run analyse analyze review thoughts think say tell make sense how deal its what's whats "
+    "on want i need run see attached attachment enclosed herewith anbei ci-joint adjunto analyse analyze review thoughts think say tell make sense how deal its what's whats "
     "kannst du bitte das dies damit etwas mal machen schau schauen dir an hier ist prüfen prüfe "
     "peux tu vous pouvez s'il te plaît plait ça cela ceci regarde regarder faire quelque chose avec de ce cette "
     "puedes por favor esto eso esta este algo con revisa revisar mira mirar hacer".split()
