@@ -36,7 +36,7 @@ _DESTRUCTIVE = re.compile(
     r"\brm\s+-rf\b|\bdrop\s+(?:all\s+)?(?:tables?|database)\b|\bformat\s+(?:the\s+)?(?:hard\s+)?(?:drive|disk)\b|"
     r"\b(?:reveal|print|show|leak)\b[^.]{0,30}\b(?:api\s+keys?|passwords?|secrets?|credentials)\b|"
     r"/etc/(?:passwd|shadow)|\bpasswords\b|\bstolen\b|\bhack\w*|\bcrack\w*|\bdisable\s+(?:auth\w*|security|logging)|"
-    r"\benvironment\s+variables\b|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\beffacer?z?\s+tou(?:s|tes)\b|\bborra\s+todos\b",
+    r"\benvironment\s+variables\b|\bdatabase\s+dump\b|\bexfiltrat\w*|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\beffacer?z?\s+tou(?:s|tes)\b|\bborra\s+todos\b",
     re.IGNORECASE,
 )
 # Imaging and media aiorch has no agent for, even when an image is attached; an agent the
@@ -53,14 +53,15 @@ _IMPOSSIBLE = re.compile(
     r"\b(?:(?:convert|export|save|turn)\b[^.]{0,30}\b(?:to|into|as)\s+(?:an?\s+)?(?:excel|xlsx|json|parquet|word|"
     r"docx|pdf)|(?:bar\s+|pie\s+|line\s+)?chart|plot|graph|visuali[sz]\w*|zip(?!\s+codes?)|compress\w*|word\s+count|"
     r"count\s+the\s+words|out\s+loud|aloud|text\s+to\s+speech|speak|ocr|handwrit\w*|"
-    r"(?:train|fit|build)\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:model|classifier|network)|forecast\w*|"
+    r"(?:train|fit|build)\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:model|classifier|network)|"
     r"split\b[^.]{0,30}\b(?:into|in)\b[^.]{0,20}\b(?:files|parts|pieces|chunks)|"
     # combining files, editing photos
     r"(?:merge|join|combine|concatenate|zusammenf\w*|fusionn\w*|combin[ae]r?)\b[^.]{0,30}\b(?:files|spreadsheets|"
     r"tables|csvs|sheets|datasets|dateien|tabellen|fichiers|archivos|tablas)|"
     r"(?:pivot|group\s+by|aggregate|encrypt|decrypt|password[- ]protect)\w*|rename\b[^.]{0,20}\bfiles|"
     r"(?:calculate|compute|sum\s+up|add\s+up|work\s+out)\s+(?:the\s+)?(?:total|sum|average|mean|median|revenue|profit)|"
-    r"black\s+and\s+white|sepia|"
+    r"black\s+and\s+white|sepia|sum\s+(?:up\s+)?(?:the|all|these)|"
+    r"sort\b(?!\s+(?:\w+\s+)?out\b)[^.]{0,30}\b(?:by|alphabetically|ascending|descending)|"
     r"(?:write|code|implement)\s+(?:me\s+)?(?:a|an|some)\s+(?:[\w-]+\s+){0,2}(?:script|scraper|program|function|"
     r"code|class|bot)|"
     r"(?:recogni[sz]e|identify|detect|count|tag)\b[^.]{0,20}\b(?:faces?|people|persons?|objects?|animals?|cars?)|"
@@ -107,7 +108,7 @@ def has_inline_text(text: str) -> bool:
 _VAGUE_WORDS = frozenset(
     "can could would will you please pls do something anything with this these that it them here is are what about "
     "of for me my look at check handle process take a an the one file files thing stuff go help see now just some to "
-    "on want i need run see attached attachment enclosed herewith anbei ci-joint adjunto analyse analyze review thoughts think say tell make sense how deal its what's whats "
+    "on want i need run your thing magic see attached attachment enclosed herewith anbei ci-joint adjunto analyse analyze review thoughts think say tell make sense how deal its what's whats "
     "kannst du bitte das dies damit etwas mal machen schau schauen dir an hier ist prüfen prüfe "
     "peux tu vous pouvez s'il te plaît plait ça cela ceci regarde regarder faire quelque chose avec de ce cette "
     "puedes por favor esto eso esta este algo con revisa revisar mira mirar hacer".split()

@@ -129,6 +129,7 @@ PROTOTYPES: dict[str, list[str]] = {
         "set an alarm",
         "train a machine learning model on this data",
         "predict churn from this data",
+        "forecast next month's sales from this data",
         "give me advice based on my data",
         "split this file into smaller files",
         "convert the units in this table",
@@ -174,6 +175,7 @@ EXTRA_KEYWORDS = {
         "worried",
         "satisf",
         "think",
+        "sounds",
     ],
     "csv": [
         "bereinig",
