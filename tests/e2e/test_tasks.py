@@ -15,8 +15,10 @@ def types(events):
 def test_plain_text_task_streams_its_events_and_completes(system):
     task_id = system.submit('What is the sentiment of "I absolutely love this phone"?')
     events = system.events(task_id)
-    assert types(events) == ["submitted", "planned", "step_started", "step_completed", "completed"]
-    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+    # A progress event may come in between when the agent's first report beats its result.
+    assert [t for t in types(events) if t != "progress"] == [
+        "submitted", "planned", "step_started", "step_completed", "completed"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert events[1]["plan"]["steps"][0]["agent"] == "sentiment"
     assert "**Sentiment: positive**" in events[-1]["answer"]
     record = system.task(task_id)
