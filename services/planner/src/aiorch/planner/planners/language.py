@@ -45,6 +45,7 @@ _OUT_OF_SCOPE = re.compile(
     r"\b(?:x-?rays?|röntgen\w*|radiogra\w*|mri|irm|ct\s+scan|cat\s+scan|pet\s+scan|tomogra\w*|kernspin\w*|"
     r"ultrasound|ultraschall\w*|sonogra\w*|[ée]chograph\w*|ecograf\w*|ecg|ekg|eeg|mammogra\w*|transcri\w*|audio|"
     r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*|rewrite|rephrase|paraphras\w*|proofread\w*|"
+    r"summari[sz]\w*|summary|résum\w*|zusammenfass\w*|resum[ea]\w*|"
     r"blood\s+(?:test|work|count)\w*|lab\s+results?|urine|blutbild|blutwert\w*|análisis\s+de\s+sangre|prise\s+de\s+sang)\b",
     re.IGNORECASE,
 )
@@ -59,7 +60,8 @@ _IMPOSSIBLE = re.compile(
     r"(?:merge|join|combine|concatenate|zusammenf\w*|fusionn\w*|combin[ae]r?)\b[^.]{0,30}\b(?:files|spreadsheets|"
     r"tables|csvs|sheets|datasets|dateien|tabellen|fichiers|archivos|tablas)|"
     r"(?:pivot|group\s+by|aggregate|encrypt|decrypt|password[- ]protect)\w*|rename\b[^.]{0,20}\bfiles|"
-    r"(?:calculate|compute|sum\s+up|add\s+up|work\s+out)\s+(?:the\s+)?(?:total|sum|average|mean|median|revenue|profit)|"
+    r"(?:calculate|compute|sum\s+up|add\s+up|work\s+out|berechne\w*|calcul\w*)\s+(?:the\s+|den\s+|die\s+|la\s+|le\s+|el\s+)?"
+    r"(?:total|sum|average|mean|median|revenue|profit|durchschnitt|summe|moyenne|somme|promedio|suma)|"
     r"black\s+and\s+white|sepia|sum\s+(?:up\s+)?(?:the|all|these)|"
     r"sort\b(?!\s+(?:\w+\s+)?out\b)[^.]{0,30}\b(?:by|alphabetically|ascending|descending)|"
     r"(?:write|code|implement)\s+(?:me\s+)?(?:a|an|some)\s+(?:[\w-]+\s+){0,2}(?:script|scraper|program|function|"

@@ -55,6 +55,11 @@ class Material:
         return bool(language.quoted(self.request))
 
     @cached_property
+    def vague(self) -> bool:
+        """Nothing asked beyond "do something with this": the attached files say what is wanted."""
+        return all(language.is_vague(clause) for clause in self.clauses)
+
+    @cached_property
     def feasible(self) -> dict[str, bool]:
         """Whether each agent has something to work on: an address, a photo, a table, a text."""
         return {
@@ -191,8 +196,8 @@ class OfflinePlanner:
             agents = [agent for agent in agents if agent != "medical" and named.get(agent)]
             if not agents:
                 return []
-        elif not agents and not self._names_only_agents_without_material(material):
-            agents = [agent for agent in self._by_files(files, clauses, scored) if material.feasible[agent]]
+        elif not agents and (material.vague or not self._names_only_agents_without_material(material)):
+            agents = [agent for agent in self._by_files(files, material, scored) if material.feasible[agent]]
         return _in_data_order(agents, material)
 
     @staticmethod
@@ -245,12 +250,11 @@ class OfflinePlanner:
                       if scores.agent_scores[name] > scores.similarity[NONE] + margin(name)]
         return candidates[:1]
 
-    def _by_files(self, files: list[FileRef], clauses: list[str], scored) -> list[str]:
+    def _by_files(self, files: list[FileRef], material: Material, scored) -> list[str]:
         """Nothing in the wording: attached files decide, unless the request is plainly about something else."""
         if not files:
             return []
-        vague = all(language.is_vague(clause) for clause in clauses)
-        if not vague and all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.05 for s in scored):
+        if not material.vague and all(s.similarity[NONE] > max(s.agent_scores.values()) + 0.05 for s in scored):
             return []
         agents = [AGENT_FOR_FILE.get(ref.media_type) for ref in files]
         return list(dict.fromkeys(agent for agent in agents if agent in self.catalog))

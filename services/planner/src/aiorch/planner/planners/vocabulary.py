@@ -136,6 +136,12 @@ PROTOTYPES: dict[str, list[str]] = {
         "read the text in this image",
         "is this mushroom or plant edible or poisonous",
         "what food is on this plate",
+        "how old is the person in this photo",
+        "is this photo good enough for my passport",
+        "what is the total of this column",
+        "what is the correlation between two columns",
+        "summarise this text",
+        "upload this file to the cloud",
     ],
 }
 # Stems that say which agent is wanted, beyond the catalog's English ones.
@@ -176,6 +182,7 @@ EXTRA_KEYWORDS = {
         "satisf",
         "think",
         "sounds",
+        "score",
     ],
     "csv": [
         "bereinig",
