@@ -39,38 +39,59 @@ _DESTRUCTIVE = re.compile(
     r"\benvironment\s+variables\b|\bdatabase\s+dump\b|\bexfiltrat\w*|\bcredit\s+card\b|\bbank\s+account\b|\b(?:buy|purchase|pay\s+for)\b|\bshell\s+command\b|\blösche\s+alle\b|\bsupprime[rz]?\s+tous\b|\beffacer?z?\s+tou(?:s|tes)\b|\bborra\s+todos\b",
     re.IGNORECASE,
 )
-# Imaging and media aiorch has no agent for, even when an image is attached; an agent the
+# Kinds of work aiorch has no agent for, each named for the explanation of an empty plan.
+# Out of scope: no agent serves this part even when a file is attached, but an agent the
 # wording names outright may still serve the rest ("the sentiment of this translated text").
-_OUT_OF_SCOPE = re.compile(
-    r"\b(?:x-?rays?|röntgen\w*|radiogra\w*|mri|irm|ct\s+scan|cat\s+scan|pet\s+scan|tomogra\w*|kernspin\w*|"
-    r"ultrasound|ultraschall\w*|sonogra\w*|[ée]chograph\w*|ecograf\w*|ecg|ekg|eeg|mammogra\w*|transcri\w*|audio|"
-    r"podcast|video|pdf|translat\w*|übersetz\w*|tradu\w*|rewrite|rephrase|paraphras\w*|proofread\w*|"
-    r"summari[sz]\w*|summary|résum\w*|zusammenfass\w*|resum[ea]\w*|"
-    r"blood\s+(?:test|work|count)\w*|lab\s+results?|urine|blutbild|blutwert\w*|análisis\s+de\s+sangre|prise\s+de\s+sang)\b",
-    re.IGNORECASE,
-)
-# Work no agent does on any input: format conversion, charts, archives, speech.
-_IMPOSSIBLE = re.compile(
-    r"\b(?:(?:convert|export|save|turn)\b[^.]{0,30}\b(?:to|into|as)\s+(?:an?\s+)?(?:excel|xlsx|json|parquet|word|"
-    r"docx|pdf)|(?:bar\s+|pie\s+|line\s+)?chart|plot|graph|visuali[sz]\w*|zip(?!\s+codes?)|compress\w*|word\s+count|"
-    r"count\s+the\s+words|out\s+loud|aloud|text\s+to\s+speech|speak|ocr|handwrit\w*|"
-    r"(?:train|fit|build)\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:model|classifier|network)|"
-    r"split\b[^.]{0,30}\b(?:into|in)\b[^.]{0,20}\b(?:files|parts|pieces|chunks)|"
-    # combining files, editing photos
-    r"(?:merge|join|combine|concatenate|zusammenf\w*|fusionn\w*|combin[ae]r?)\b[^.]{0,30}\b(?:files|spreadsheets|"
-    r"tables|csvs|sheets|datasets|dateien|tabellen|fichiers|archivos|tablas)|"
-    r"(?:pivot|group\s+by|aggregate|encrypt|decrypt|password[- ]protect)\w*|rename\b[^.]{0,20}\bfiles|"
-    r"(?:calculate|compute|sum\s+up|add\s+up|work\s+out|berechne\w*|calcul\w*)\s+(?:the\s+|den\s+|die\s+|la\s+|le\s+|el\s+)?"
-    r"(?:total|sum|average|mean|median|revenue|profit|durchschnitt|summe|moyenne|somme|promedio|suma)|"
-    r"black\s+and\s+white|sepia|sum\s+(?:up\s+)?(?:the|all|these)|"
-    r"sort\b(?!\s+(?:\w+\s+)?out\b)[^.]{0,30}\b(?:by|alphabetically|ascending|descending)|"
-    r"(?:write|code|implement)\s+(?:me\s+)?(?:a|an|some)\s+(?:[\w-]+\s+){0,2}(?:script|scraper|program|function|"
-    r"code|class|bot)|"
-    r"(?:recogni[sz]e|identify|detect|count|tag)\b[^.]{0,20}\b(?:faces?|people|persons?|objects?|animals?|cars?)|"
-    r"(?:remove|erase|blur|crop|resize|retouch|edit|enhance|sharpen|upscale|colou?ri[sz]e|brighten|whiten)\b[^.]{0,25}"
-    r"\b(?:background|photo|image|picture|pic|selfie|face|faces))\b",
-    re.IGNORECASE,
-)
+_OUT_OF_SCOPE_KINDS = {
+    "medical imaging other than skin photos": r"x-?rays?|röntgen\w*|radiogra\w*|mri|irm|ct\s+scan|cat\s+scan|pet\s+scan|"
+                                              r"tomogra\w*|kernspin\w*|ultrasound|ultraschall\w*|sonogra\w*|"
+                                              r"[ée]chograph\w*|ecograf\w*|ecg|ekg|eeg|mammogra\w*",
+    "lab results": r"blood\s+(?:test|work|count)\w*|lab\s+results?|urine|blutbild|blutwert\w*|"
+                   r"análisis\s+de\s+sangre|prise\s+de\s+sang",
+    "audio and video": r"transcri\w*|audio|podcast|video",
+    "PDF documents": r"pdf",
+    "translation": r"translat\w*|übersetz\w*|tradu\w*",
+    "rewriting or summarising text": r"rewrite|rephrase|paraphras\w*|proofread\w*|summari[sz]\w*|summary|résum\w*|"
+                                     r"zusammenfass\w*|resum[ea]\w*",
+}
+# Impossible: work no agent does on any input.
+_IMPOSSIBLE_KINDS = {
+    "file format conversion": r"(?:convert|export|save|turn)\b[^.]{0,30}\b(?:to|into|as)\s+(?:an?\s+)?"
+                              r"(?:excel|xlsx|json|parquet|word|docx|pdf)",
+    "charts": r"(?:bar\s+|pie\s+|line\s+)?chart|plot|graph|visuali[sz]\w*",
+    "archives": r"zip(?!\s+codes?)|compress\w*",
+    "word counts": r"word\s+count|count\s+the\s+words",
+    "speech": r"out\s+loud|aloud|text\s+to\s+speech|speak",
+    "reading text in images": r"ocr|handwrit\w*",
+    "training models": r"(?:train|fit|build)\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:model|classifier|network)",
+    "splitting, merging or renaming files": r"split\b[^.]{0,30}\b(?:into|in)\b[^.]{0,20}\b(?:files|parts|pieces|chunks)|"
+                                            r"(?:merge|join|combine|concatenate|zusammenf\w*|fusionn\w*|combin[ae]r?)\b"
+                                            r"[^.]{0,30}\b(?:files|spreadsheets|tables|csvs|sheets|datasets|dateien|"
+                                            r"tabellen|fichiers|archivos|tablas)|rename\b[^.]{0,20}\bfiles",
+    "calculations on tables (totals, averages, pivots, sorting)":
+        r"(?:pivot|group\s+by|aggregate)\w*|sum\s+(?:up\s+)?(?:the|all|these)|"
+        r"(?:calculate|compute|sum\s+up|add\s+up|work\s+out|berechne\w*|calcul\w*)\s+"
+        r"(?:the\s+|den\s+|die\s+|la\s+|le\s+|el\s+)?"
+        r"(?:total|sum|average|mean|median|revenue|profit|durchschnitt|summe|moyenne|somme|promedio|suma)|"
+        r"sort\b(?!\s+(?:\w+\s+)?out\b)[^.]{0,30}\b(?:by|alphabetically|ascending|descending)",
+    "encryption": r"(?:encrypt|decrypt|password[- ]protect)\w*",
+    "writing code": r"(?:write|code|implement)\s+(?:me\s+)?(?:a|an|some)\s+(?:[\w-]+\s+){0,2}"
+                    r"(?:script|scraper|program|function|code|class|bot)",
+    "recognising faces or objects": r"(?:recogni[sz]e|identify|detect|count|tag)\b[^.]{0,20}\b"
+                                    r"(?:faces?|people|persons?|objects?|animals?|cars?)",
+    "photo editing": r"black\s+and\s+white|sepia|(?:remove|erase|blur|crop|resize|retouch|edit|enhance|sharpen|upscale|"
+                     r"colou?ri[sz]e|brighten|whiten)\b[^.]{0,25}\b(?:background|photo|image|picture|pic|selfie|faces?)",
+}
+
+
+def _any_of(kinds: dict[str, str]) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern in kinds.values()) + r")\b", re.IGNORECASE)
+
+
+_OUT_OF_SCOPE = _any_of(_OUT_OF_SCOPE_KINDS)
+_IMPOSSIBLE = _any_of(_IMPOSSIBLE_KINDS)
+_KINDS = {name: re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
+          for name, pattern in (_OUT_OF_SCOPE_KINDS | _IMPOSSIBLE_KINDS).items()}
 
 
 def urls(text: str) -> list[str]:
@@ -148,6 +169,12 @@ def out_of_scope(text: str) -> bool:
 
 def impossible(text: str) -> bool:
     return bool(_IMPOSSIBLE.search(_without_quotes(text)))
+
+
+def unserved_kind(text: str) -> str | None:
+    """The kind of work the request asks for that no agent does ("charts"), if it names one."""
+    bare = _without_quotes(text)
+    return next((name for name, pattern in _KINDS.items() if pattern.search(bare)), None)
 
 
 def split_clauses(text: str, has_verb) -> list[str]:

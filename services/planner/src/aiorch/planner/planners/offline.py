@@ -163,8 +163,9 @@ class OfflinePlanner:
         missing = self._missing_material(material)
         if missing:
             return self._nothing(task_id, f"{told}{missing}")
-        return self._nothing(task_id, f"{told}No agent can serve this request. aiorch can do: "
-                                      f"{capabilities(self.catalog)}.")
+        kind = None if told else language.unserved_kind(material.request)
+        unserved = f"aiorch has no agent for {kind}." if kind else "No agent can serve this request."
+        return self._nothing(task_id, f"{told}{unserved} aiorch can do: {capabilities(self.catalog)}.")
 
     @staticmethod
     def _names_only_agents_without_material(material: Material) -> list[str]:
