@@ -46,7 +46,7 @@ def test_clean_a_csv_and_watch_it_finish_without_reloading(page, tmp_path, serve
     # Followed live without a reload: a state before the end, then the end.
     assert seen[-1] == "completed" and {"pending", "running"} & set(seen[:-1]), seen
     page.get_by_text("Changes per rule").first.wait_for(timeout=60_000)
-    assert page.get_by_text(re.compile(r"Cleaned\s+bookings\.csv")).count() >= 1
+    page.get_by_text(re.compile(r"Cleaned\s+bookings\.csv")).first.wait_for(timeout=10_000)
     # Once finished, the page redraws once so that the history lists the task.
     page.locator("[data-testid=stSidebar]").get_by_role("button", name=re.compile("clean it")).wait_for(timeout=10_000)
     # ...and then stops redrawing: a redraw would replace the download links under the cursor.
@@ -62,7 +62,7 @@ def test_a_sentiment_request(page):
     page.get_by_label("Request").fill('What is the sentiment of "I love this place" and "the food was awful"?')
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Overall").wait_for(timeout=20_000)
-    assert page.get_by_text("the food was awful").count() >= 1
+    page.get_by_text("the food was awful").first.wait_for(timeout=10_000)
     assert step_status(page) == "completed"
 
 
@@ -70,7 +70,7 @@ def test_a_failing_step_shows_its_reason(page):
     page.get_by_label("Request").fill("What is the sentiment of this text: ''")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("s1 failed:").wait_for(timeout=20_000)
-    assert page.get_by_text(re.compile("no text to analyse")).count() >= 1
+    page.get_by_text(re.compile("no text to analyse")).first.wait_for(timeout=10_000)
     assert step_status(page) == "failed"
 
 
@@ -84,7 +84,8 @@ def test_an_upload_over_the_limit_or_of_the_wrong_type_is_refused_with_the_reaso
     page.get_by_text("report.pdf").first.wait_for()
     page.get_by_role("button", name="Submit").click()
     page.get_by_text(re.compile(r"big\.csv is 5\.0 MB; the limit is 4\.0 MB per file")).wait_for(timeout=10_000)
-    assert page.get_by_text(re.compile(r"report\.pdf: \.pdf files are not accepted")).count() == 1
+    # The page writes its refusals one after the other: wait for the second as well.
+    page.get_by_text(re.compile(r"report\.pdf: \.pdf files are not accepted")).wait_for(timeout=10_000)
 
 
 def test_a_renamed_file_is_refused_by_the_gateway_and_the_page_says_why(page, tmp_path):
