@@ -76,10 +76,14 @@ class Material:
         if agent == "csv":
             return bool(self.tables)
         if agent == "sentiment":
-            names = {name.lower() for name in language.columns(self.request)}
-            return bool(self.texts) or any(len(text.split()) > 1 and text.lower() not in names
-                                           for text in language.quoted(self.request))
+            return bool(self.texts) or self.quotes_a_text
         return True
+
+    @cached_property
+    def quotes_a_text(self) -> bool:
+        """A quoted sentence to score, not a quoted column name ("the 'feedback' column")."""
+        names = {name.lower() for name in language.columns(self.request)}
+        return any(len(text.split()) > 1 and text.lower() not in names for text in language.quoted(self.request))
 
     def evidence(self, clause: str) -> dict[str, float]:
         """Score adjustments per agent for one clause, from what came with the request."""
