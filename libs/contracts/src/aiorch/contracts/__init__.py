@@ -29,6 +29,7 @@ from .messages import (
 )
 from .outputs import (
     AgentOutput,
+    BrowserAction,
     BrowserOutput,
     ChangeRecord,
     ClassProbability,
@@ -66,7 +67,7 @@ __all__ = [
     "TERMINAL_TASK_STATUSES", "AgentOutput", "AgentSpec", "CancelRequested", "EventType", "FileInput", "FileRef",
     "Message", "Model", "Plan", "PlanRequest", "PlanStep", "SentenceSentiment", "SentimentItem",
     "SentimentOutput", "CsvOutput", "CleaningSpec", "ColumnProfile", "ChangeRecord", "RaggedRow", "RangeRule",
-    "RowFilter", "FillRule", "ValidationFailure", "BrowserOutput", "Link", "TableData", "MedicalOutput", "LesionResult", "ClassProbability",
+    "RowFilter", "FillRule", "ValidationFailure", "BrowserAction", "BrowserOutput", "Link", "TableData", "MedicalOutput", "LesionResult", "ClassProbability",
     "PatientInfo", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
     "StepResult", "StepState", "StepStatus", "TaskEvent", "TaskRecord", "TaskStatus",
     "TaskSubmitted", "UpstreamOutput", "accepted_media_types", "new_task_id", "subjects", "utcnow",

@@ -162,6 +162,18 @@ class TableData(Model):
     file: FileRef | None = Field(default=None, description="The table as a CSV artifact.")
 
 
+class BrowserAction(Model):
+    """One action of the browser's plan and whether it was carried out. A step with any
+    `not_done` action fails, unless the request only asked to read the page."""
+
+    kind: str = Field(description="click, type, select, check, hover, scroll, submit, wait, open, read, ...")
+    description: str = Field(description="The action in words, e.g. \"click the button 'Submit'\".")
+    status: Literal["done", "not_done", "skipped"]
+    reason: str = Field(default="", description="Why it was not done (element not found, ambiguous, verb not understood).")
+    target: str = Field(default="", description="What the action was grounded to on the page, when it was.")
+    candidates: list[str] = Field(default_factory=list, description="The closest elements seen, when not found or ambiguous.")
+
+
 class BrowserOutput(Model):
     agent: Literal["browser"] = "browser"
     mode: Literal["offline", "llm"] = "offline"
@@ -173,6 +185,7 @@ class BrowserOutput(Model):
     links: list[Link] = Field(default_factory=list)
     tables: list[TableData] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list, description="What was done, in order.")
+    steps: list[BrowserAction] = Field(default_factory=list, description="Every planned action with its outcome.")
     pages_visited: int = 0
     screenshot: FileRef | None = None
 

@@ -209,11 +209,18 @@ MAX_SCREENSHOT_HEIGHT = 8000
 async def _screenshot(page: Page) -> bytes:
     try:
         height = await page.evaluate("document.documentElement.scrollHeight")
-        width = page.viewport_size["width"] if page.viewport_size else 1280
-        if height > MAX_SCREENSHOT_HEIGHT:
-            return await page.screenshot(full_page=True, type="png",
-                                         clip={"x": 0, "y": 0, "width": width, "height": MAX_SCREENSHOT_HEIGHT})
-        return await page.screenshot(full_page=True, type="png")
+        if height <= MAX_SCREENSHOT_HEIGHT:
+            return await page.screenshot(full_page=True, type="png")
+        # A full-page capture, even clipped, makes Chromium lay out and raster the whole document
+        # beyond the viewport (seconds for a 800,000 px page, past the timeout). A viewport as tall
+        # as the bound captures the top of the page without that.
+        viewport = page.viewport_size or {"width": 1280, "height": 900}
+        await page.set_viewport_size({"width": viewport["width"], "height": MAX_SCREENSHOT_HEIGHT})
+        try:
+            await page.evaluate("window.scrollTo(0, 0)")
+            return await page.screenshot(type="png")
+        finally:
+            await page.set_viewport_size(viewport)
     except PlaywrightError:  # the visible part will do
         return await page.screenshot(type="png")
 
