@@ -1,5 +1,6 @@
 """The whole system as real processes: nats-server, planner, agents, gateway."""
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -10,10 +11,15 @@ from aiorch.runtime.testing import LocalSystem
 
 ARTIFACTS = Path(os.environ.get("AIORCH_TEST_ARTIFACTS", "test-artifacts"))
 KEY = "test-key-0123456789abcdef"
+ADMIN_KEY = "admin-key-0123456789abcdef"
+"""An admin principal (keys file) besides KEY: sees tasks of every owner, ownerless ones too."""
 
 
 def make_system(root: Path, service_env: dict | None = None, service_python: dict | None = None,
                 **env: str) -> LocalSystem:
+    keys = root / "api-keys"
+    keys.write_text(f"admin admin {hashlib.sha256(ADMIN_KEY.encode()).hexdigest()}\n")
+    env = {"AIORCH_API_KEYS_FILE": str(keys), **env}
     return LocalSystem(root, ARTIFACTS / "logs" / root.name, KEY, service_env=service_env,
                        service_python=service_python, **env).start()
 

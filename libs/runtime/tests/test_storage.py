@@ -82,3 +82,13 @@ def test_minio_through_testcontainers():
         store = S3ObjectStore(config["endpoint"], config["access_key"], config["secret_key"], "aiorch", secure=False)
         ref = store.put("uploads/t_1/a.txt", "a.txt", b"minio", "text/plain")
         assert store.get(ref.key) == b"minio"
+
+
+def test_listing_and_deleting_a_folder(store):
+    for key in ["uploads/t_1/a.txt", "uploads/t_1/b.txt", "uploads/t_10/c.txt", "artifacts/t_1/s1/d.csv"]:
+        store.put(key, key.rsplit("/", 1)[1], b"x", "text/plain")
+    assert store.list_keys("uploads/t_1/") == ["uploads/t_1/a.txt", "uploads/t_1/b.txt"]
+    assert store.delete_prefix("uploads/t_1/") == 2
+    assert store.delete_prefix("artifacts/t_1/") == 1
+    assert store.list_keys("") == ["uploads/t_10/c.txt"]
+    assert store.list_keys("nothing/") == []

@@ -33,6 +33,11 @@ class TaskSubmitted(Message):
     params: dict[str, ParamValue] = Field(default_factory=dict)
     submitted_at: datetime = Field(default_factory=utcnow)
     source: str = "api"
+    owner: str | None = Field(
+        default=None, max_length=128,
+        description="The principal the task belongs to (the gateway's API key name, or the publishing "
+        "system's bus user); unset: only admins see it.",
+    )
 
 
 class CancelRequested(Message):
@@ -116,6 +121,7 @@ class PlanRequest(Message):
     request: str = Field(max_length=100_000)
     files: list[FileRef] = Field(default_factory=list)
     params: dict[str, ParamValue] = Field(default_factory=dict)
+    owner: str | None = Field(default=None, max_length=128, description="The principal asking.")
 
 
 class UpstreamOutput(Model):
@@ -140,6 +146,7 @@ class StepRequested(Message):
     upstream: list[UpstreamOutput] = Field(default_factory=list)
     params: dict[str, ParamValue] = Field(default_factory=dict)
     deadline: datetime | None = None
+    owner: str | None = Field(default=None, max_length=128, description="The principal the task belongs to.")
 
 
 class StepProgress(Message):
@@ -259,6 +266,9 @@ class TaskRecord(Message):
     """The source of truth for a task, stored in the `aiorch_tasks` KV bucket."""
 
     task_id: TaskId
+    owner: str | None = Field(
+        default=None, max_length=128, description="The principal the task belongs to; unset: only admins see it."
+    )
     status: TaskStatus = TaskStatus.submitted
     request: str = ""
     files: list[FileRef] = Field(default_factory=list)
@@ -270,6 +280,9 @@ class TaskRecord(Message):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     last_event_seq: int = 0
+    submitted_seq: int | None = Field(
+        default=None, description="Stream sequence of the TaskSubmitted message, deleted with the task."
+    )
     outbox: list[TaskEvent] = Field(
         default_factory=list,
         description="Events of the latest transition; re-published after a crash (deduplicated by id).",

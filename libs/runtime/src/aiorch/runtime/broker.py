@@ -159,10 +159,10 @@ class Bus:
         )
         await self.js.add_consumer(stream, config)
 
-    async def publish(self, subject: str, message: Message, msg_id: str | None = None) -> None:
-        """Publish to JetStream and wait for the stream's ack (at-least-once)."""
+    async def publish(self, subject: str, message: Message, msg_id: str | None = None):
+        """Publish to JetStream and wait for the stream's ack (at-least-once); the PubAck."""
         headers = {"Nats-Msg-Id": msg_id} if msg_id else None
-        await self.js.publish(subject, message.model_dump_json().encode(), headers=headers)
+        return await self.js.publish(subject, message.model_dump_json().encode(), headers=headers)
 
     async def publish_many(self, items: list[tuple[str, Message, str | None]]) -> None:
         """Publish several messages in order, waiting for all acks together."""

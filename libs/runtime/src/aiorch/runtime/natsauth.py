@@ -60,6 +60,9 @@ def gateway_permissions() -> dict:
                 *_stream_info(tasks, kv),
                 f"{JS_API}.DIRECT.GET.{kv}.>",
                 f"{JS_API}.STREAM.MSG.GET.{kv}",
+                # DELETE /v1/tasks/{id} and expiry: a task's events and cancel requests go too.
+                f"{JS_API}.STREAM.PURGE.{tasks}",
+                f"{JS_API}.STREAM.MSG.DELETE.{tasks}",
                 # Ephemeral ordered consumers: event replay over the WebSocket, KV key listing.
                 *(f"{JS_API}.CONSUMER.{verb}.{stream}{suffix}" for stream in (tasks, kv)
                   for verb in ("CREATE", "DELETE", "INFO") for suffix in ("", ".>")),

@@ -64,6 +64,17 @@ class ObjectStore(ABC):
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
+    @abstractmethod
+    def list_keys(self, prefix: str = "") -> list[str]:
+        """Every object key that starts with `prefix` (a folder ends with '/')."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix`; how many there were."""
+        keys = self.list_keys(prefix)
+        for key in keys:
+            self.delete(key)
+        return len(keys)
+
     def put(self, key: str, name: str, data: bytes, media_type: str) -> FileRef:
         self.put_stream(_check_key(key), io.BytesIO(data), len(data), media_type)
         return FileRef(
@@ -130,7 +141,28 @@ class LocalObjectStore(ObjectStore):
         return path.stat().st_size
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        # Remove the folders it leaves empty, up to the root.
+        for parent in path.parents:
+            if parent == self.root or not parent.is_relative_to(self.root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        folder = self.root / prefix.rpartition("/")[0] if "/" in prefix else self.root
+        if not folder.resolve().is_relative_to(self.root) or not folder.is_dir():
+            return []
+        keys = []
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.name.startswith(".part-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
 
 
 class S3ObjectStore(ObjectStore):
@@ -176,6 +208,9 @@ class S3ObjectStore(ObjectStore):
 
     def delete(self, key: str) -> None:
         self.client.remove_object(self.bucket, _check_key(key))
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        return sorted(item.object_name for item in self.client.list_objects(self.bucket, prefix=prefix, recursive=True))
 
 
 class _Response(io.RawIOBase):

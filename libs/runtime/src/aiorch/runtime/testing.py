@@ -273,7 +273,7 @@ class LocalSystem:
         gateway_port: int | None = None, health_ports: dict[str, int] | None = None,
         nats_config: Path | None = None, nats_env: dict | None = None,
         service_env: dict[str, dict[str, str]] | None = None, ui_port: int | None = None,
-        service_python: dict[str, str] | None = None, **env: str,
+        service_python: dict[str, str] | None = None, agents: list[str] | None = None, **env: str,
     ) -> None:
         self.root = root
         self.key = key
@@ -290,13 +290,17 @@ class LocalSystem:
             "AIORCH_PORT": str(self.gateway_port), **env,
         }
         self.services: dict[str, ServiceProcess] = {}
+        self.agents = agents
+        self.start_timeout = 180.0
+        """Seconds each service may take to become ready (a loaded 2-core machine needs time)."""
+        """Agent modules to start (e.g. ["aiorch.sentiment"]); None: every agent."""
 
     def start(self) -> "LocalSystem":
         (self.root / "nats").mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.nats.start()
         try:
-            for module in ["aiorch.planner", *agent_modules()]:
+            for module in ["aiorch.planner", *(agent_modules() if self.agents is None else self.agents)]:
                 self.start_service(module)
             self.start_service("aiorch.gateway", health_port=self.gateway_port)
             if self.ui_port:
@@ -313,7 +317,7 @@ class LocalSystem:
         service = ServiceProcess(module, env, self.log_dir, health_port=health_port or self.health_ports.get(name),
                                  python=self.service_python.get(name))
         self.services[name] = service
-        return service.start()
+        return service.start(self.start_timeout)
 
     def start_ui(self) -> ServiceProcess:
         """The Streamlit UI on `ui_port`, talking to this system's gateway."""

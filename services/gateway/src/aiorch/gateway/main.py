@@ -1,13 +1,19 @@
 """The FastAPI application."""
 
 import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import JSONResponse
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aiorch.contracts import subjects
 from aiorch.runtime.broker import Bus
 from aiorch.runtime.logs import configure_logging, get_logger
+from aiorch.runtime.retention import sweep
 from aiorch.runtime.storage import make_store
 
 from .api.routes import health, info, plan, tasks
@@ -15,28 +21,108 @@ from .config import GatewaySettings
 
 log = get_logger(__name__)
 
+DESCRIPTION = """Submit requests to aiorch's agents and follow their progress.
+
+Every route under /v1 needs `Authorization: Bearer <API key>`. A task belongs to the principal
+whose key submitted it: other principals get 404 for it; admins see every task.
+Live events: the WebSocket `/v1/tasks/{task_id}/events?after=<seq>` (Bearer header or
+`?api_key=`), closed with 4401 (bad key), 4403 (no read scope) or 4404 (no such task)."""
+
+
+class AllowedMethods:
+    """A method a path does not serve answers 405 with an Allow header listing every method
+    of that path (Starlette's lists only the first matching route's)."""
+
+    def __init__(self, app: ASGIApp, routes: list) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            methods: set[str] = set()
+            full = False
+            for route in self.routes:
+                match, _ = route.matches(scope)
+                if match == Match.FULL:
+                    full = True
+                    break
+                if match == Match.PARTIAL and getattr(route, "methods", None):
+                    methods |= route.methods
+            if not full and methods:
+                response = JSONResponse(
+                    {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(sorted(methods))}
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _apply_limits(document: dict, settings: GatewaySettings) -> None:
+    """The configured limits are part of the contract: put them in the request schemas."""
+    bodies = [document["components"]["schemas"]["TaskCreate"]]
+    for path in ("/v1/tasks", "/v1/plan"):
+        bodies.append(document["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"])
+    for body in bodies:
+        body["properties"]["request"]["maxLength"] = settings.max_request_chars
+        body["properties"]["files"]["maxItems"] = settings.max_files
+
 
 def create_app(settings: GatewaySettings) -> FastAPI:
+    principals = settings.principals()
+
+    async def sweep_forever(app: FastAPI) -> None:
+        while True:
+            try:
+                removed = await sweep(app.state.bus, app.state.store, principals.retention_of)
+                if removed:
+                    log.info("retention sweep", removed=len(removed))
+            except Exception:
+                log.exception("retention sweep failed")
+            await asyncio.sleep(settings.retention_sweep_s)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging("gateway", settings.log_level, settings.log_json)
         app.state.store = await asyncio.to_thread(make_store, settings)
         app.state.bus = await Bus.open(settings, name="aiorch-gateway")
         await app.state.bus.wait_for_streams([subjects.STREAM_TASKS, f"KV_{subjects.KV_TASKS}"])
-        log.info("gateway ready", host=settings.host, port=settings.port)
+        sweeper = asyncio.create_task(sweep_forever(app))
+        log.info("gateway ready", host=settings.host, port=settings.port,
+                 principals=[p.name for p in principals.all()])
         yield
+        sweeper.cancel()
+        for task in list(app.state.background):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await app.state.bus.close()
 
     app = FastAPI(
         title="aiorch gateway",
-        version="0.1.0",
-        description="Submit requests to aiorch's agents and follow their progress.",
+        version="0.2.0",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.include_router(tasks.router)
-    app.include_router(tasks.events_router)
-    app.include_router(plan.router)
-    app.include_router(info.router)
-    app.include_router(health.router)
+    app.state.principals = principals
+    app.state.background = set()
+    routers = [tasks.router, tasks.events_router, plan.router, info.router, health.router]
+    for router in routers:
+        app.include_router(router)
+    routes = [route for route in app.router.routes if hasattr(route, "path")]
+    routes += [route for router in routers for route in router.routes]
+    app.add_middleware(AllowedMethods, routes=routes)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description,
+                                   routes=app.routes)
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in tasks.schema_components().items():
+                schemas.setdefault(name, schema)
+            _apply_limits(document, settings)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app

@@ -26,6 +26,8 @@ from aiorch.contracts.subjects import is_valid_task_id
 from aiorch.runtime.broker import Bus, PullWorker
 from aiorch.runtime.health import HealthServer
 from aiorch.runtime.logs import configure_logging
+from aiorch.runtime.retention import delete_files
+from aiorch.runtime.storage import ObjectStore, make_store
 
 from .config import PlannerSettings
 from .logs import log
@@ -71,6 +73,7 @@ class PlannerService:
         self.bus = await Bus.open(self.settings, name="aiorch-planner")
         await self.bus.provision()
         self.store = TaskStore(await self.bus.tasks_kv())
+        self.objects: ObjectStore = await asyncio.to_thread(make_store, self.settings)
         consumers = [
             (subjects.STREAM_TASKS, subjects.CONSUMER_PLANNER_SUBMITTED, subjects.TASKS_SUBMITTED, self._on_submitted),
             (subjects.STREAM_TASKS, subjects.CONSUMER_PLANNER_CANCEL, subjects.TASK_CANCEL_ALL, self._on_cancel),
@@ -111,11 +114,15 @@ class PlannerService:
             await msg.ack()
             return
         record = TaskRecord(
-            task_id=submitted.task_id, request=submitted.request, files=submitted.files,
+            task_id=submitted.task_id, owner=submitted.owner, request=submitted.request, files=submitted.files,
             params=submitted.params, created_at=submitted.submitted_at,
         )
         # The gateway writes the record before publishing; other publishers do not.
         current = await self.store.get(submitted.task_id)
+        if current is None and submitted.source == "gateway":
+            log.info("submission of a deleted task dropped", task_id=submitted.task_id)
+            await msg.ack()
+            return
         if current is None and not await self.store.create(record):
             current = await self.store.get(submitted.task_id)
         if current is not None and current[1].status != TaskStatus.submitted:
@@ -123,7 +130,15 @@ class PlannerService:
             return
         with PLAN_SECONDS.labels(self.planner.name).time():
             plan = await self.planner.plan(submitted.task_id, submitted.request, submitted.files, submitted.params)
-        await self._transition(submitted.task_id, lambda r: self.orchestrator.accept(r, plan))
+        seq = msg.metadata.sequence.stream if msg.metadata else None
+
+        def accept(record: TaskRecord) -> Effects | None:
+            effects = self.orchestrator.accept(record, plan)
+            if effects is not None:
+                record.submitted_seq = seq  # deleting the task deletes this message too
+            return effects
+
+        await self._transition(submitted.task_id, accept)
         await msg.ack()
 
     async def _reject_malformed(self, data: bytes, exc: ValidationError) -> None:
@@ -148,7 +163,19 @@ class PlannerService:
             await msg.term()
             return
         await self._transition(result.task_id, lambda r: self.orchestrator.step_result(r, result))
+        if await self.store.get(result.task_id) is None:
+            await self._remove_output(result)
         await msg.ack()
+
+    async def _remove_output(self, result: StepResult) -> None:
+        """A step of a deleted (or expired) task finished: remove what it wrote."""
+        try:
+            objects = await asyncio.to_thread(delete_files, self.objects, result.task_id)
+        except Exception as exc:
+            log.warning("could not remove the output of a deleted task", task_id=result.task_id, error=str(exc))
+            return
+        log.info("output of a deleted task removed", audit="delete", task_id=result.task_id, step_id=result.step_id,
+                 objects=objects)
 
     async def _on_progress(self, msg: Msg) -> None:
         with contextlib.suppress(ValidationError):

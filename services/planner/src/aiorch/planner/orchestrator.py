@@ -215,7 +215,7 @@ class Orchestrator:
         return StepRequested(
             task_id=record.task_id, step_id=step.id, attempt=state.attempt, agent=step.agent,
             instruction=step.instruction, request=record.request, files=files, upstream=upstream,
-            params=step.params, deadline=state.deadline,
+            params=step.params, deadline=state.deadline, owner=record.owner,
         )
 
     def _finish(

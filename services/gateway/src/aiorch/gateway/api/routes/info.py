@@ -1,11 +1,11 @@
 """What clients need to build a form: accepted file types, limits, the agents."""
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from aiorch.contracts import CATALOG, accepted_media_types
 
-from ...deps import Settings, require_api_key
+from ...deps import Reader, Settings, errors
 
 router = APIRouter(prefix="/v1", tags=["info"])
 
@@ -25,8 +25,8 @@ class Limits(BaseModel):
     agents: list[AgentInfo]
 
 
-@router.get("/limits", response_model=Limits, dependencies=[Depends(require_api_key)])
-async def limits(settings: Settings) -> Limits:
+@router.get("/limits", response_model=Limits, responses=errors(401, 403))
+async def limits(settings: Settings, principal: Reader) -> Limits:
     """Accepted upload types and limits, and the agents that serve requests."""
     return Limits(
         accepted_media_types=accepted_media_types(),

@@ -4,14 +4,15 @@ import asyncio
 import contextlib
 import hashlib
 import json
-from typing import Any
+from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from nats.js.errors import KeyNotFoundError, NoKeysError
 from prometheus_client import Counter
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.websockets import WebSocketDisconnect
 
@@ -28,28 +29,35 @@ from aiorch.contracts import (
 from aiorch.contracts.messages import ParamValue
 from aiorch.contracts.subjects import is_valid_task_id
 from aiorch.runtime.broker import Bus
+from aiorch.runtime.logs import get_logger
+from aiorch.runtime.retention import delete_task as delete_everything
 from aiorch.runtime.storage import ObjectStore, upload_key
 
 from ...config import GatewaySettings
-from ...deps import BusDep, Settings, StoreDep, key_is_valid, require_api_key, websocket_key
+from ...deps import BusDep, Reader, Settings, StoreDep, Submitter, errors, websocket_key
+from ...principals import Principal
 from ...uploads import SNIFF_BYTES, UploadProblem, detect_media_type, unique_safe_names
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 events_router = APIRouter(tags=["tasks"])
 SUBMITTED = Counter("aiorch_gateway_tasks_submitted_total", "Tasks accepted by the gateway")
+DELETED = Counter("aiorch_gateway_tasks_deleted_total", "Tasks deleted through the API")
+log = get_logger(__name__)
 
 
 class TaskCreate(BaseModel):
     """JSON submission: the request and files already in the object store."""
 
-    request: str = Field(description="What to do, in plain words.")
+    model_config = ConfigDict(strict=True)
+
+    request: StrictStr = Field(description="What to do, in plain words.")
     files: list[FileRef] = Field(default_factory=list, description="Files uploaded earlier (keys under uploads/).")
     params: dict[str, ParamValue] = Field(default_factory=dict, description="Structured parameters, e.g. column.")
 
 
 class TaskLinks(BaseModel):
     self: str
-    events: str
+    events: str = Field(description="The WebSocket of the task's events (Bearer header or ?api_key=).")
     cancel: str
 
 
@@ -64,8 +72,14 @@ class TaskSummary(BaseModel):
     task_id: str
     status: str
     request: str
-    created_at: Any
-    updated_at: Any
+    owner: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Cancelling(BaseModel):
+    task_id: str
+    status: Literal["cancelling"] = "cancelling"
 
 
 class TaskPage(BaseModel):
@@ -88,10 +102,33 @@ SUBMIT_BODY = {
                     },
                 }
             },
-            "application/json": {"schema": TaskCreate.model_json_schema()},
+            "application/json": {"schema": {"$ref": "#/components/schemas/TaskCreate"}},
         },
     }
 }
+
+
+def schema_components() -> dict[str, dict]:
+    """TaskCreate and the models it uses, for the document's components (the request body
+    refers to them there)."""
+    schema = TaskCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.pop("$defs", {})
+    components["TaskCreate"] = schema
+    return components
+
+
+def _too_many_files(settings: GatewaySettings) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("body", "files"), "msg": f"at most {settings.max_files} files per task", "type": "too_long"}])
+
+
+def body_errors(exc: ValidationError) -> list[dict]:
+    """The errors of a body, without the input itself (never echoed, and maybe not text)."""
+    return [
+        {"loc": ("body", *error["loc"]), "msg": error["msg"], "type": error["type"],
+         **({"ctx": {key: str(value) for key, value in error["ctx"].items()}} if error.get("ctx") else {})}
+        for error in exc.errors(include_url=False)
+    ]
 
 
 class Submission(BaseModel):
@@ -101,7 +138,8 @@ class Submission(BaseModel):
 
 
 async def read_submission(
-    request: Request, settings: GatewaySettings, store: ObjectStore, task_id: str, persist: bool
+    request: Request, settings: GatewaySettings, store: ObjectStore, task_id: str, persist: bool,
+    bus: Bus, principal: Principal,
 ) -> Submission:
     """Parse a multipart or JSON body, check files, store uploads when `persist`."""
     length = int(request.headers.get("content-length") or 0)
@@ -112,7 +150,7 @@ async def read_submission(
     if content_type.startswith("multipart/form-data"):
         submission = await _read_multipart(request, settings, store, task_id, persist)
     elif content_type.startswith("application/json") or not content_type:
-        submission = await _read_json(request, settings, store)
+        submission = await _read_json(request, settings, store, bus, principal)
     else:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send multipart/form-data (with files) or application/json"
@@ -129,15 +167,16 @@ async def read_submission(
     return submission
 
 
-async def _read_json(request: Request, settings: GatewaySettings, store: ObjectStore) -> Submission:
+async def _read_json(
+    request: Request, settings: GatewaySettings, store: ObjectStore, bus: Bus, principal: Principal
+) -> Submission:
     body = await request.body()
     try:
         create = TaskCreate.model_validate_json(body or b"null")
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
+        raise RequestValidationError(body_errors(exc)) from None
     if len(create.files) > settings.max_files:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"at most {settings.max_files} files per task")
+        raise _too_many_files(settings)
     for index, ref in enumerate(create.files):
         if not ref.key.startswith("uploads/"):
             raise RequestValidationError(
@@ -145,8 +184,10 @@ async def _read_json(request: Request, settings: GatewaySettings, store: ObjectS
             )
         _check_accepted(ref.name, ref.media_type)
         try:
+            # Only files of the principal's own tasks: another's answer as if absent.
+            await load_record(bus, ref.key.split("/")[1], principal)
             size = await asyncio.to_thread(store.size, ref.key)
-        except KeyError:
+        except (KeyError, HTTPException):
             raise RequestValidationError(
                 [{"loc": ("body", "files", index, "key"), "msg": f"no stored file {ref.key!r}", "type": "value_error"}]
             ) from None
@@ -167,10 +208,18 @@ async def _read_multipart(
     try:
         form = await request.form(max_files=settings.max_files + 1, max_fields=50)
     except Exception as exc:  # starlette's MultiPartException: malformed body, too many parts
+        if "Too many files" in str(exc):
+            raise _too_many_files(settings) from None
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unreadable multipart body: {exc}") from None
     text = form.get("request")
     if not isinstance(text, str):
         raise RequestValidationError([{"loc": ("body", "request"), "msg": "field required", "type": "missing"}])
+    if any(not isinstance(value, str) for value in form.getlist("params")) or any(
+            isinstance(value, str) for value in form.getlist("files")):
+        await form.close()
+        raise RequestValidationError(
+            [{"loc": ("body", "files"), "msg": "'files' parts must be file uploads, 'params' a JSON text",
+              "type": "value_error"}])
     params: dict = {}
     if isinstance(form.get("params"), str) and form["params"].strip():
         try:
@@ -184,21 +233,23 @@ async def _read_multipart(
     uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
     uploads = [upload for upload in uploads if upload.filename or upload.size]
     if len(uploads) > settings.max_files:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"at most {settings.max_files} files per task")
+        raise _too_many_files(settings)
     names = unique_safe_names([upload.filename or "upload" for upload in uploads])
     refs = []
     try:
         for upload, name in zip(uploads, names, strict=True):
             refs.append(await _accept_upload(upload, name, settings, store, task_id, persist))
     except UploadProblem as problem:
+        if problem.status == 422:
+            raise RequestValidationError(
+                [{"loc": ("body", "files"), "msg": problem.message, "type": "value_error"}]) from None
         raise HTTPException(problem.status, problem.message) from None
     finally:
         await form.close()
     try:
         return Submission(request=text, files=refs, params=params)
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
+        raise RequestValidationError(body_errors(exc)) from None
 
 
 async def _accept_upload(
@@ -260,20 +311,23 @@ def _links(request: Request, settings: GatewaySettings, task_id: str) -> TaskLin
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TaskAccepted,
-    dependencies=[Depends(require_api_key)],
     openapi_extra=SUBMIT_BODY,
-    responses={401: {}, 413: {}, 415: {}, 422: {}, 503: {}},
+    responses=errors(400, 401, 403, 413, 415, 422, 503),
 )
-async def submit_task(request: Request, settings: Settings, bus: BusDep, store: StoreDep) -> JSONResponse:
-    """Submit a request, with files (multipart) or with stored file refs (JSON)."""
+async def submit_task(
+    request: Request, settings: Settings, bus: BusDep, store: StoreDep, principal: Submitter
+) -> JSONResponse:
+    """Submit a request, with files (multipart) or with stored file refs (JSON). The task
+    belongs to the calling principal."""
     task_id = new_task_id()
-    submission = await read_submission(request, settings, store, task_id, persist=True)
-    record = TaskRecord(task_id=task_id, request=submission.request, files=submission.files, params=submission.params)
+    submission = await read_submission(request, settings, store, task_id, True, bus, principal)
+    record = TaskRecord(task_id=task_id, owner=principal.name, request=submission.request, files=submission.files,
+                        params=submission.params)
     kv = await bus.tasks_kv()
     await kv.create(task_id, record.model_dump_json().encode())
     message = TaskSubmitted(
         task_id=task_id, request=submission.request, files=submission.files,
-        params=submission.params, submitted_at=record.created_at,
+        params=submission.params, submitted_at=record.created_at, source="gateway", owner=principal.name,
     )
     try:
         await bus.publish(subjects.TASKS_SUBMITTED, message, msg_id=task_id)
@@ -287,33 +341,42 @@ async def submit_task(request: Request, settings: Settings, bus: BusDep, store: 
     return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": links.self})
 
 
-async def load_record(bus: Bus, task_id: str) -> TaskRecord:
+async def load_record(bus: Bus, task_id: str, principal: Principal) -> TaskRecord:
+    """The task's record, if `principal` may see it; 404 otherwise (whether it exists or not)."""
+    missing = HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
     if not is_valid_task_id(task_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
+        raise missing
     kv = await bus.tasks_kv()
     try:
         entry = await kv.get(task_id)
     except KeyNotFoundError:
         entry = None
     if entry is None or entry.value is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
-    return TaskRecord.model_validate_json(entry.value)
+        raise missing
+    record = TaskRecord.model_validate_json(entry.value)
+    if not principal.sees(record.owner):
+        raise missing
+    return record
 
 
-@router.get("/{task_id}", dependencies=[Depends(require_api_key)], responses={404: {}})
-async def get_task(task_id: str, bus: BusDep) -> dict:
+@router.get(
+    "/{task_id}", response_model=TaskRecord, response_model_exclude={"outbox"},
+    responses=errors(401, 403, 404),
+)
+async def get_task(task_id: str, bus: BusDep, principal: Reader) -> dict:
     """The task's status, plan, step states, results and final answer."""
-    record = await load_record(bus, task_id)
+    record = await load_record(bus, task_id, principal)
     return record.model_dump(mode="json", exclude={"outbox"})
 
 
-@router.get("", response_model=TaskPage, dependencies=[Depends(require_api_key)])
+@router.get("", response_model=TaskPage, responses=errors(401, 403, 422))
 async def list_tasks(
     bus: BusDep,
+    principal: Reader,
     limit: int = Query(20, ge=1, le=100),
     before: str | None = Query(None, description="Task id from the previous page's next_before"),
 ) -> TaskPage:
-    """Recent tasks, newest first."""
+    """The principal's recent tasks (an admin's: everybody's), newest first."""
     kv = await bus.tasks_kv()
     try:
         keys = sorted(await kv.keys(), reverse=True)
@@ -321,37 +384,89 @@ async def list_tasks(
         keys = []
     if before:
         keys = [key for key in keys if key < before]
-    page = keys[:limit]
-    summaries = []
-    for key in page:
-        with contextlib.suppress(KeyNotFoundError):
+    summaries: list[TaskSummary] = []
+    more = False
+    for key in keys:
+        try:
             entry = await kv.get(key)
-            if entry.value:
-                record = TaskRecord.model_validate_json(entry.value)
-                summaries.append(
-                    TaskSummary(task_id=record.task_id, status=record.status.value, request=record.request[:200],
-                                created_at=record.created_at, updated_at=record.updated_at)
-                )
-    return TaskPage(tasks=summaries, next_before=page[-1] if len(keys) > limit else None)
+        except KeyNotFoundError:
+            continue
+        if not entry.value:
+            continue
+        record = TaskRecord.model_validate_json(entry.value)
+        if not principal.sees(record.owner):
+            continue
+        if len(summaries) == limit:
+            more = True
+            break
+        summaries.append(
+            TaskSummary(task_id=record.task_id, status=record.status.value, request=record.request[:200],
+                        owner=record.owner, created_at=record.created_at, updated_at=record.updated_at)
+        )
+    return TaskPage(tasks=summaries, next_before=summaries[-1].task_id if more else None)
 
 
 @router.post(
-    "/{task_id}/cancel", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require_api_key)],
-    responses={404: {}, 409: {}},
+    "/{task_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=Cancelling,
+    responses=errors(401, 403, 404, 409),
 )
-async def cancel_task(task_id: str, bus: BusDep) -> dict:
+async def cancel_task(task_id: str, bus: BusDep, principal: Submitter) -> Cancelling:
     """Ask the orchestrator to cancel a task; its `cancelled` event confirms."""
-    record = await load_record(bus, task_id)
+    record = await load_record(bus, task_id, principal)
     if record.terminal:
         raise HTTPException(status.HTTP_409_CONFLICT, f"task {task_id} already ended ({record.status.value})")
     await bus.publish(subjects.task_cancel(task_id), CancelRequested(task_id=task_id))
-    return {"task_id": task_id, "status": "cancelling"}
+    return Cancelling(task_id=task_id)
 
 
-@router.get("/{task_id}/artifacts/{name:path}", dependencies=[Depends(require_api_key)], responses={404: {}})
-async def get_artifact(task_id: str, name: str, bus: BusDep, store: StoreDep) -> StreamingResponse:
+@router.delete(
+    "/{task_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    responses={204: {"description": "Deleted: the record, its events, uploads and artifacts"},
+               **errors(401, 403, 404)},
+)
+async def delete_task(task_id: str, request: Request, bus: BusDep, store: StoreDep, principal: Submitter) -> Response:
+    """Delete a task everywhere: its record, events, uploads and artifacts. A running task
+    is cancelled first; what its steps still write is removed when they report."""
+    record = await load_record(bus, task_id, principal)
+    if not record.terminal:
+        with contextlib.suppress(Exception):
+            await bus.publish(subjects.task_cancel(task_id), CancelRequested(task_id=task_id, reason="deleted"))
+    objects = await delete_everything(bus, store, task_id)
+    DELETED.inc()
+    log.info("task deleted", audit="delete", task_id=task_id, owner=record.owner, by=principal.name,
+             was=record.status.value, objects=objects)
+    # Events a planner was publishing at that moment, and files a finishing step wrote,
+    # are caught by a second pass a little later.
+    tasks = request.app.state.background
+    later = asyncio.create_task(_delete_again(bus, store, task_id))
+    tasks.add(later)
+    later.add_done_callback(tasks.discard)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _delete_again(bus: Bus, store: ObjectStore, task_id: str, delay_s: float = 3.0) -> None:
+    await asyncio.sleep(delay_s)
+    try:
+        objects = await delete_everything(bus, store, task_id)
+    except Exception as exc:
+        log.warning("second deletion pass failed", task_id=task_id, error=str(exc))
+        return
+    if objects:
+        log.info("task files removed after deletion", audit="delete", task_id=task_id, objects=objects)
+
+
+def _artifact_responses() -> dict:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    # The artifact's own media type (text/csv, image/png, application/json...): any.
+    return {200: {"description": "The file, in its own media type",
+                  "content": {"application/octet-stream": binary, "*/*": binary}},
+            **errors(401, 403, 404, 409)}
+
+
+@router.get("/{task_id}/artifacts/{name:path}", response_class=StreamingResponse, responses=_artifact_responses())
+async def get_artifact(task_id: str, name: str, bus: BusDep, store: StoreDep, principal: Reader) -> StreamingResponse:
     """Download an artifact by name, or by `<step_id>/<name>` when names repeat."""
-    record = await load_record(bus, task_id)
+    record = await load_record(bus, task_id, principal)
     step_filter, _, wanted = name.rpartition("/")
     matches = [
         ref
@@ -377,11 +492,15 @@ async def task_events(websocket: WebSocket, task_id: str, after: int = 0) -> Non
     """The task's events from the start (or after `after`), then live until it ends."""
     await websocket.accept()
     app = websocket.app
-    if not key_is_valid(app.state.settings, websocket_key(websocket)):
+    principal = app.state.principals.authenticate(websocket_key(websocket))
+    if principal is None:
         await websocket.close(code=4401, reason="missing or invalid API key")
         return
+    if not principal.can("read"):
+        await websocket.close(code=4403, reason="the API key lacks the 'read' scope")
+        return
     try:
-        await load_record(app.state.bus, task_id)
+        await load_record(app.state.bus, task_id, principal)
     except HTTPException as exc:
         await websocket.close(code=4404, reason=exc.detail)
         return

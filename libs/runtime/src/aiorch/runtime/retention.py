@@ -1,0 +1,138 @@
+"""Deleting a task everywhere (record, events, uploads, artifacts) and expiring old ones.
+
+The expiry sweep keeps no state of its own: it reads the task records in the KV bucket
+and the object store's listing each time, so it survives restarts, works the same on
+the local and S3 backends, and several replicas may run it at once (deleting twice is
+harmless).
+"""
+
+import asyncio
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from nats.js.errors import KeyNotFoundError, NoKeysError, NotFoundError
+
+from aiorch.contracts import TaskRecord, subjects, utcnow
+
+from .broker import Bus
+from .logs import get_logger
+from .storage import ObjectStore
+
+log = get_logger(__name__)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_TASK_TIME = re.compile(r"^t_([0-9a-f]{12})")
+ORPHAN_GRACE_S = 60.0
+"""Files without a record are left alone this long: the gateway stores uploads just before
+it writes the record."""
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds from `90`, `90s`, `15m`, `12h`, `7d` or `2w`."""
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(text)
+        if not match:
+            raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 15m, 12h, 7d)")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def task_files(task_id: str) -> list[str]:
+    """The object-store folders that hold a task's files."""
+    return [f"uploads/{task_id}/", f"artifacts/{task_id}/"]
+
+
+def delete_files(store: ObjectStore, task_id: str) -> int:
+    return sum(store.delete_prefix(prefix) for prefix in task_files(task_id))
+
+
+async def delete_task(bus: Bus, store: ObjectStore, task_id: str) -> int:
+    """Remove the record, the submission message, the events and cancel requests, and every
+    file of a task; the number of objects removed."""
+    kv = await bus.tasks_kv()
+    try:
+        entry = await kv.get(task_id)
+        record = TaskRecord.model_validate_json(entry.value) if entry and entry.value else None
+    except (KeyNotFoundError, NotFoundError, ValueError):
+        record = None
+    if record is not None and record.submitted_seq:
+        try:
+            await bus.js.delete_msg(subjects.STREAM_TASKS, record.submitted_seq)
+        except NotFoundError:
+            pass
+    try:
+        await kv.purge(task_id)
+    except (KeyNotFoundError, NotFoundError):
+        pass
+    for subject in (subjects.task_events(task_id), subjects.task_cancel(task_id)):
+        try:
+            await bus.js.purge_stream(subjects.STREAM_TASKS, subject=subject)
+        except NotFoundError:
+            pass
+    return await asyncio.to_thread(delete_files, store, task_id)
+
+
+def task_created_at(task_id: str) -> datetime | None:
+    """Task ids made by `new_task_id` start with the creation time in milliseconds."""
+    match = _TASK_TIME.match(task_id)
+    if not match:
+        return None
+    return datetime.fromtimestamp(int(match.group(1), 16) / 1000, tz=utcnow().tzinfo)
+
+
+async def sweep(
+    bus: Bus, store: ObjectStore, retention_s: Callable[[str | None], float], now: datetime | None = None
+) -> list[str]:
+    """Delete tasks last changed longer ago than their owner's retention, and files whose
+    task has no record any more; the ids of the tasks removed."""
+    now = now or utcnow()
+    kv = await bus.tasks_kv()
+    try:
+        keys = await kv.keys()
+    except NoKeysError:
+        keys = []
+    removed = []
+    for task_id in keys:
+        try:
+            entry = await kv.get(task_id)
+        except KeyNotFoundError:
+            continue
+        if not entry.value:
+            continue
+        try:
+            record = TaskRecord.model_validate_json(entry.value)
+        except ValueError:
+            continue
+        if now - record.updated_at > timedelta(seconds=retention_s(record.owner)):
+            objects = await delete_task(bus, store, task_id)
+            log.info("task expired", audit="delete", task_id=task_id, owner=record.owner, by="retention",
+                     objects=objects)
+            removed.append(task_id)
+    known = set(keys) - set(removed)
+    listed = await asyncio.to_thread(lambda: store.list_keys("uploads/") + store.list_keys("artifacts/"))
+    orphans = sorted({key.split("/")[1] for key in listed if key.count("/") >= 2} - known)
+    default_s = max(retention_s(None), ORPHAN_GRACE_S)
+    for task_id in orphans:
+        created = task_created_at(task_id)
+        if created is None or now - created <= timedelta(seconds=default_s):
+            continue
+        if await _has_record(kv, task_id):  # written since the listing
+            continue
+        objects = await asyncio.to_thread(delete_files, store, task_id)
+        log.info("task files expired", audit="delete", task_id=task_id, owner=None, by="retention", objects=objects)
+        removed.append(task_id)
+    return removed
+
+
+async def _has_record(kv, task_id: str) -> bool:
+    try:
+        entry = await kv.get(task_id)
+    except KeyNotFoundError:
+        return False
+    return bool(entry and entry.value)
