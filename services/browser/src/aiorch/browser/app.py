@@ -4,7 +4,7 @@ import asyncio
 import csv
 import io
 
-from aiorch.contracts import BrowserOutput, Link, StepRequested, TableData
+from aiorch.contracts import BrowserAction, BrowserOutput, Link, StepRequested, TableData
 from aiorch.runtime.agent import AgentService, StepContext, StepOutcome
 from aiorch.runtime.logs import get_logger
 
@@ -44,8 +44,12 @@ class BrowserService(AgentService):
     def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
         if self.use_llm:
             ctx.progress(0.1, "the browser agent (LLM) is working")
+            try:  # the offline plan, offered to the model as a first guess
+                hint = [a.describe() for a in parse(request.instruction, request.params, self.settings.max_pages).actions]
+            except Exception:  # noqa: BLE001 - a plan the parser cannot make is no reason not to try the LLM
+                hint = []
             future = asyncio.run_coroutine_threadsafe(
-                llm.browse_with_llm(request.instruction, self.settings, self.policy), self.loop)
+                llm.browse_with_llm(request.instruction, self.settings, self.policy, hint), self.loop)
             output = future.result(timeout=self.settings.task_timeout_s + 30)
             return StepOutcome(output=output, summary=summary(output))
         plan = parse(request.instruction, request.params, self.settings.max_pages)
@@ -72,6 +76,8 @@ class BrowserService(AgentService):
             url=last.url, title=last.title, headings=last.headings, main_text=last.main_text, items=items,
             links=[Link(text=link["text"][:200], url=link["url"]) for link in last.links],
             tables=tables, actions=result.actions, pages_visited=len(result.pages), screenshot=screenshot,
+            steps=[BrowserAction(kind=step.kind, description=step.description, status=step.status, reason=step.reason,
+                                 target=step.target, candidates=step.candidates[:10]) for step in result.steps],
         )
 
 

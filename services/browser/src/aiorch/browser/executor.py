@@ -12,8 +12,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from aiorch.runtime.agent import StepFailure
 
-from .actions import BrowsePlan
 from .extract import EXTRACT, NEXT_LINK
+from .perform import Performer, Step
+from .plan import BrowsePlan
 from .policy import Refused, UrlPolicy
 
 CHROMIUM_ARGS = [
@@ -47,6 +48,14 @@ class BrowseResult:
     actions: list[str] = field(default_factory=list)
     screenshot: bytes | None = None
     elapsed_s: float = 0.0
+    steps: list[Step] = field(default_factory=list)
+    """Every planned action with done / not_done / skipped and why."""
+    dialogs: list[str] = field(default_factory=list)
+    """Alerts and confirms the page opened (each was reported and dismissed)."""
+
+    @property
+    def not_done(self) -> list[Step]:
+        return [step for step in self.steps if step.status == "not_done"]
 
 
 @dataclass
@@ -69,6 +78,12 @@ class SharedBrowser:
         self._playwright = None
         self.browser: Browser | None = None
         self._spare: asyncio.Task | None = None
+        self._closing: set[asyncio.Task] = set()
+
+    def _closed(self, task: asyncio.Task) -> None:
+        self._closing.discard(task)
+        if not task.cancelled():
+            task.exception()  # a context that failed to close is gone with the browser anyway
 
     async def start(self) -> None:
         self._playwright = await async_playwright().start()
@@ -77,6 +92,8 @@ class SharedBrowser:
         self._spare = asyncio.create_task(self._open())
 
     async def stop(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         if self._spare:
             with contextlib.suppress(Exception):
                 await (await self._spare).context.close()
@@ -94,8 +111,11 @@ class SharedBrowser:
         return await self._open()
 
     async def release(self, session: Session) -> None:
-        """Close a task's context, then open the next one while the service is idle."""
-        await session.context.close()
+        """Close a task's context in the background (the task's result need not wait for it), and open the
+        next one while the service is idle."""
+        closing = asyncio.create_task(session.context.close())
+        self._closing.add(closing)
+        closing.add_done_callback(self._closed)
         if self._spare is None and self.browser is not None and self.browser.is_connected():
             self._spare = asyncio.create_task(self._open())
 
@@ -115,11 +135,28 @@ async def browse(shared: SharedBrowser, plan: BrowsePlan, limits: Limits | None 
         raise StepFailure("too_many_actions", f"{len(plan.actions)} actions; the limit is {limits.max_actions}")
     session = await shared.session()
     try:
-        return await asyncio.wait_for(_run(session, plan, limits), limits.task_timeout_s)
+        result = await asyncio.wait_for(_run(session, plan, limits), limits.task_timeout_s)
     except TimeoutError:
         raise StepFailure("timeout", f"the task took longer than {limits.task_timeout_s:g}s") from None
     finally:
         await shared.release(session)
+    if result.not_done and not plan.read_only:
+        raise failure(result)
+    return result
+
+
+def failure(result: BrowseResult) -> StepFailure:
+    """The step fails naming the first action not done, its target and the closest candidates seen."""
+    step = result.not_done[0]
+    message = f"could not {step.description}: {step.reason}"
+    if step.candidates:
+        message += "; closest seen: " + ", ".join(step.candidates[:5])
+    done = [s.description for s in result.steps if s.status == "done"]
+    if done:
+        message += ". Done before: " + "; ".join(done)
+    error = StepFailure(step.code or "not_done", message)
+    error.result = result  # the per-action outcomes, for whoever reports them
+    return error
 
 
 def _guard(policy: UrlPolicy, refusals: list[str], timeout_s: float):
@@ -175,17 +212,39 @@ async def _run(session: Session, plan: BrowsePlan, limits: Limits) -> BrowseResu
     result = BrowseResult()
     page, refusals = session.page, session.refusals
     page.set_default_timeout(limits.navigation_timeout_s * 1000)
-    last_field = None
+
+    async def on_dialog(dialog) -> None:  # reported, and dismissed so that the page does not hang
+        result.dialogs.append(f"{dialog.type}: {dialog.message[:200]}")
+        with contextlib.suppress(PlaywrightError):
+            await (dialog.accept() if dialog.type == "alert" else dialog.dismiss())
+
+    page.on("dialog", on_dialog)
+    performer = Performer(page, plan.instruction)
+    failed = False
     for action in plan.actions:
+        if failed and action.kind not in ("screenshot",):
+            result.steps.append(Step(action.kind, action.describe(), "skipped", "an earlier action was not done"))
+            continue
+        if action.kind not in ("open", "wait", "next_pages", "screenshot"):
+            seen = len(result.dialogs)
+            step = await performer.perform(action)
+            if len(result.dialogs) > seen:
+                step.reason = "; ".join(filter(None, [step.reason, "the page opened a dialog, dismissed: "
+                                                      + " | ".join(result.dialogs[seen:])]))
+            result.steps.append(step)
+            if step.status == "done":
+                result.actions.append(action.describe())
+            failed = step.status == "not_done"
+            continue
+        if action.kind == "screenshot" and not failed and _ends_with_input(plan):
+            step = await performer.submit_if_expected()
+            if step is not None:
+                result.steps.append(step)
+                result.actions.append(step.description)
         if action.kind == "open":
             await _goto(page, action.target, refusals)
-        elif action.kind == "click":
-            await _click(page, action.target)
-        elif action.kind == "fill":
-            last_field = await _field(page, action.target)
-            await last_field.fill(action.value)
-        elif action.kind == "submit":
-            await _submit(page, last_field)
+        elif action.kind == "wait" and not action.target:
+            await asyncio.sleep(min(float(action.value or 0), limits.task_timeout_s / 2))
         elif action.kind == "wait":
             try:
                 await page.get_by_text(action.target).first.wait_for(timeout=limits.navigation_timeout_s * 1000)
@@ -198,8 +257,15 @@ async def _run(session: Session, plan: BrowsePlan, limits: Limits) -> BrowseResu
                 result.pages.append(await _read(page, plan))
             result.screenshot = await _screenshot(page)
         result.actions.append(action.describe())
+        result.steps.append(Step(action.kind, action.describe(), "done", target=page.url if action.kind == "open" else ""))
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _ends_with_input(plan: BrowsePlan) -> bool:
+    """The instruction's last action put a value into a form and nothing sends it."""
+    acting = [a for a in plan.actions if a.kind not in ("open", "wait", "next_pages", "screenshot", "find", "copy", "explore")]
+    return bool(acting) and acting[-1].kind in ("fill", "check", "uncheck", "select", "set")
 
 
 MAX_SCREENSHOT_HEIGHT = 8000
@@ -243,35 +309,6 @@ async def _goto(page: Page, url: str, refusals: list[str]) -> None:
         raise StepFailure("refused_url", refusals[-1])
     if response is not None and response.status >= 400:
         raise StepFailure("http_error", f"{url} answered HTTP {response.status}")
-
-
-async def _click(page: Page, target: str) -> None:
-    for locator in (page.get_by_role("button", name=target), page.get_by_role("link", name=target),
-                    page.get_by_text(target, exact=True), page.get_by_text(target)):
-        if await locator.count():
-            await locator.first.click()
-            await page.wait_for_load_state("load")
-            return
-    raise StepFailure("element_not_found", f"nothing to click named '{target}' on {page.url}")
-
-
-async def _field(page: Page, name: str):
-    for locator in (page.get_by_label(name, exact=False), page.get_by_placeholder(name, exact=False),
-                    page.locator(f"[name='{name}' i]"), page.locator(f"#{name}") if name.isidentifier() else None):
-        if locator is not None and await locator.count():
-            return locator.first
-    raise StepFailure("element_not_found", f"no field '{name}' on {page.url} (looked for a label, placeholder or name)")
-
-
-async def _submit(page: Page, last_field) -> None:
-    button = page.locator("form :is(button[type=submit], input[type=submit], button:not([type]))")
-    if await button.count():
-        await button.first.click()
-    elif last_field is not None:
-        await last_field.press("Enter")
-    else:
-        raise StepFailure("element_not_found", f"no form to submit on {page.url}")
-    await page.wait_for_load_state("load")
 
 
 async def _follow_next(page: Page, plan: BrowsePlan, pages: int, result: BrowseResult, refusals, limits) -> None:

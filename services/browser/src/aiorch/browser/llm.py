@@ -26,7 +26,16 @@ def available() -> bool:
     return True
 
 
-async def browse_with_llm(instruction: str, settings, policy: UrlPolicy) -> BrowserOutput:
+def task_text(instruction: str, hint: list[str] | None = None) -> str:
+    """The model's task: the instruction, the offline plan as a first guess, and the data note."""
+    text = instruction
+    if hint:
+        text += ("\n\nA first guess at the steps (from a rule-based parser; correct it where the page differs):\n"
+                 + "\n".join(f"{n}. {step}" for n, step in enumerate(hint, 1)))
+    return text + DATA_NOTE
+
+
+async def browse_with_llm(instruction: str, settings, policy: UrlPolicy, hint: list[str] | None = None) -> BrowserOutput:
     from browser_use import Agent, BrowserProfile, ChatOpenAI
 
     for url in URL.findall(instruction):
@@ -51,7 +60,7 @@ async def browse_with_llm(instruction: str, settings, policy: UrlPolicy) -> Brow
                 refusals.append(str(refused))
                 agent.stop()
 
-    agent = Agent(task=instruction + DATA_NOTE, llm=llm, browser_profile=profile, use_judge=False, use_vision=False)
+    agent = Agent(task=task_text(instruction, hint), llm=llm, browser_profile=profile, use_judge=False, use_vision=False)
     try:
         history = await asyncio.wait_for(
             agent.run(max_steps=settings.max_actions, on_step_end=check_page), settings.task_timeout_s)

@@ -1,6 +1,8 @@
 """A small local website for the tests and `make bench`: a product list with pagination,
 product pages with reviews, a login form, a contact form, a table, content rendered by
-JavaScript after a delay, a page that never finishes loading, a huge page and a 404."""
+JavaScript after a delay, a page that never finishes loading, a huge page and a 404, and a
+page of widgets (tabs, a collapsed section, a menu, checkboxes, radios, a dropdown, a slider,
+a dialog, an alert) that logs what was done to it."""
 
 import html
 import threading
@@ -18,6 +20,46 @@ PRODUCTS = [
     (6, "Sleeping Bag", ["Warm and cosy, perfect."]),
 ]
 PER_PAGE = 2
+WIDGETS = """
+<h1>Order form</h1>
+<p id=intro>The quick brown fox, jumps over the lazy dog.</p>
+<div id=tabs><ul><li><a href="#tab-a">Tab #1</a></li><li><a href="#tab-b">Tab #2</a></li></ul>
+ <div id=tab-a><p>Nothing here.</p></div><div id=tab-b hidden><p>Go to <span class=go>Deep link</span> now.</p></div></div>
+<section><button id=toggle>Details</button><div id=details hidden><button>Reveal me</button></div></section>
+<ul class=menu><li><span>Produce</span><ul class=sub><li><span>Citrus</span></li></ul></li></ul>
+<fieldset><legend>Fruit</legend><label><input type=checkbox name=f value=Apples>Apples</label>
+ <label><input type=checkbox name=f value=Pears>Pears</label><label><input type=checkbox name=f value=Plums>Plums</label></fieldset>
+<fieldset><legend>Size</legend><label><input type=radio name=s value=Small>Small</label>
+ <label><input type=radio name=s value=Medium>Medium</label><label><input type=radio name=s value=Large>Large</label></fieldset>
+<label for=color>Color</label><select id=color><option>Red</option><option>Green</option><option>Blue</option></select>
+<p><label for=first>First name</label><input id=first> <label for=last>Last name</label><input id=last></p>
+<label for=volume>Volume</label><input id=volume type=range min=0 max=10 value=2>
+<table><tr><th>Language</th><td>Esperanto</td></tr><tr><th>Year</th><td>1887</td></tr></table>
+<button class=save>Save</button> <button class=save>Save</button>
+<button id=alert>Alert me</button> <button id=send>Send</button>
+<div id=dialog role=dialog hidden><p>Really?</p><button>OK</button><button aria-label=Close>&times;</button></div>
+<pre id=log></pre>
+<script>
+const log = (line) => { document.getElementById('log').textContent += line + '\\n'; };
+document.querySelectorAll('#tabs a').forEach((a) => a.onclick = (e) => { e.preventDefault();
+  document.querySelectorAll('#tabs > div').forEach((d) => d.hidden = '#' + d.id !== a.getAttribute('href')); });
+document.querySelector('.go').onclick = () => log('clicked Deep link');
+document.getElementById('toggle').onclick = () => { const d = document.getElementById('details'); d.hidden = !d.hidden; };
+document.querySelector('#details button').onclick = () => log('revealed');
+document.querySelectorAll('.save').forEach((b, i) => b.onclick = () => log('saved ' + i));
+document.querySelector('.sub').style.display = 'none';
+document.querySelector('.menu > li').onmouseenter = () => document.querySelector('.sub').style.display = 'block';
+document.querySelector('.sub span').onclick = () => log('menu Citrus');
+document.getElementById('alert').onclick = () => { alert('Hello from the page'); log('alerted'); };
+document.getElementById('send').onclick = () => {
+  const checked = [...document.querySelectorAll('input:checked')].map((i) => i.value).join(' ');
+  log('sent: ' + [document.getElementById('first').value, document.getElementById('last').value, checked,
+    document.getElementById('color').value, document.getElementById('volume').value].join(' | '));
+  document.getElementById('dialog').hidden = false; };
+document.querySelectorAll('#dialog button').forEach((b) => b.onclick = () => {
+  log('dialog ' + (b.getAttribute('aria-label') || b.textContent)); document.getElementById('dialog').hidden = true; });
+</script>
+"""
 FEED_PAGES = 20
 
 
@@ -68,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
                                        "<input name=email placeholder='Email'>"
                                        "<textarea name=message placeholder='Message'></textarea>"
                                        "<button>Send</button></form>"))
+        elif path == "/widgets":
+            self._send(page("Widgets", WIDGETS))
         elif path == "/table":
             rows = "".join(f"<tr><td>{name}</td><td>{pid * 10}.00</td><td>{len(r)}</td></tr>" for pid, name, r in PRODUCTS)
             self._send(page("Price list", "<h1>Price list</h1><table><caption>Prices</caption>"
