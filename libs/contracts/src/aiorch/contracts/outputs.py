@@ -115,6 +115,9 @@ class CleaningSpec(Model):
     fill: list[FillRule] = Field(default_factory=list)
     remove_rows: list[RowFilter] = Field(default_factory=list)
     ranges: list[RangeRule] = Field(default_factory=list)
+    repair_dependencies: bool = Field(default=True, description="Repair cells that break a dependency found in the data.")
+    repair_tokens: bool = Field(default=True, description="Repair corrupted tokens that have one close, known value.")
+    split_misplaced: bool = Field(default=True, description="Split a value that carries another column's value back.")
     source: Literal["default", "offline", "openai", "params"] = "default"
 
 

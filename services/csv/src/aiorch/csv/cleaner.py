@@ -12,6 +12,7 @@ import pandas as pd
 
 from aiorch.contracts import ChangeRecord, CleaningSpec, ColumnProfile, CsvOutput
 
+from . import repairs
 from . import values as v
 from .columns import ColumnPlan
 from .reader import Table, read_table
@@ -34,23 +35,23 @@ class CleanResult:
 
 class ChangeLog:
     def __init__(self) -> None:
-        self.rows: list[tuple[int, str, str | None, str | None, str]] = []
+        self.rows: list[tuple[int, str, str | None, str | None, str, str]] = []
 
-    def add(self, row: int, column: str, old: str | None, new: str | None, rule: str) -> None:
-        self.rows.append((row, column, _text(old), _text(new), rule))
+    def add(self, row: int, column: str, old: str | None, new: str | None, rule: str, evidence: str = "") -> None:
+        self.rows.append((row, column, _text(old), _text(new), rule, evidence))
 
     def per_rule(self) -> dict[str, int]:
-        return dict(Counter(rule for *_, rule in self.rows).most_common())
+        return dict(Counter(rule for *_, rule, _ in self.rows).most_common())
 
     def records(self, limit: int) -> list[ChangeRecord]:
-        return [ChangeRecord(row=r, column=c, old=o, new=n, rule=rule) for r, c, o, n, rule in self.rows[:limit]]
+        return [ChangeRecord(row=r, column=c, old=o, new=n, rule=rule) for r, c, o, n, rule, _ in self.rows[:limit]]
 
     def to_csv(self) -> bytes:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["row", "column", "old", "new", "rule"])
-        for row, column, old, new, rule in self.rows:
-            writer.writerow([row, column, neutralise(old), neutralise(new), rule])
+        writer.writerow(["row", "column", "old", "new", "rule", "evidence"])
+        for row, column, old, new, rule, evidence in self.rows:
+            writer.writerow([row, column, neutralise(old), neutralise(new), rule, evidence])
         return buffer.getvalue().encode()
 
 
@@ -217,7 +218,7 @@ def deduplicate(frame: pd.DataFrame, spec: CleaningSpec, raw: pd.DataFrame, log:
     # The first row of each group of equal rows: what a duplicate is reported as a copy of.
     first_row = normalised.groupby(list(normalised.columns), sort=False, dropna=False).ngroup()
     first_of_group = pd.Series(first_row.index, index=first_row.index).groupby(first_row.to_numpy()).transform("first")
-    raw_seen = raw.loc[frame.index].astype(str).apply(tuple, axis=1)
+    raw_seen = pd.util.hash_pandas_object(raw.loc[frame.index].astype(str), index=False)
     for row in frame.index[duplicated]:
         original = first_of_group[row]
         if keys:
@@ -252,7 +253,8 @@ def clean_table(table: Table, name: str, spec: CleaningSpec, progress: Progress 
     if progress:
         progress(0.3, "profiled; repairing values")
     frame = repair(raw, plans, spec, log)
-    frame = remove_rows(frame, plans, spec, log)
+    beyond = repairs.run(raw, frame, plans, spec, log)
+    frame = remove_rows(beyond.frame, plans, spec, log)
     frame = handle_missing(frame, plans, spec, log)
     frame, duplicates = deduplicate(frame, spec, raw, log)
     if progress:
@@ -263,6 +265,8 @@ def clean_table(table: Table, name: str, spec: CleaningSpec, progress: Progress 
     from .validation import validate  # pandera is slow to import; only this path needs it
 
     failures = validate(frame, {c: plans[c] for c in frame.columns}, spec)
+    kept = set(frame.index)
+    failures += [failure for failure in beyond.flagged if failure.row in kept]
     after = profile(frame, after_plans)
     output = CsvOutput(
         source=name, encoding=table.encoding, delimiter=table.delimiter, has_header=table.has_header,
@@ -272,7 +276,7 @@ def clean_table(table: Table, name: str, spec: CleaningSpec, progress: Progress 
         duplicates_removed=duplicates, ragged_rows=table.ragged[:100], validation_failures=len(failures),
         validation=failures[:SAMPLE_FAILURES], spec=spec,
     )
-    return CleanResult(output, to_csv(frame, table.delimiter), log.to_csv(), markdown(output, table.notes))
+    return CleanResult(output, to_csv(frame, table.delimiter), log.to_csv(), markdown(output, table.notes + beyond.notes))
 
 
 def clean_bytes(data: bytes, name: str, spec: CleaningSpec, progress: Progress | None = None) -> CleanResult:

@@ -12,18 +12,26 @@ from . import values as v
 # When several rules touch a cell, the change is filed under the most telling one.
 RULE_PRIORITY = ["missing_marker", "typo", "variant", "number_format", "date_format", "boolean", "case", "whitespace"]
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
+_LIST = re.compile(r"\s*[,;|/]\s*")
 NUMERIC_SHARE = 0.9
-DATE_SHARE = 0.8
+DATE_SHARE = 0.65  # two dates in three make a date column; the rest are reported by validation
 PATTERN_SHARE = 0.8
 
 
 def fingerprint(value: str) -> str:
-    return _KEY.sub("", value.lower())
+    """Case, spacing and punctuation aside, the same value; a list keeps its number of items
+    ('Action,Adventure' is not 'Action & Adventure')."""
+    key = _KEY.sub("", value.lower())
+    parts = len(_LIST.split(value))
+    return f"{key}#{parts}" if parts > 1 else key
 
 
-def typo_limit(rare: str, frequent: str) -> int:
+def typo_limit(rare: str, frequent: str, listed: bool = False) -> int:
     """Edits allowed between a typo and its word: one, or two in longer words when the
-    length is the same (two characters mistyped, like 'caxxed' for 'called')."""
+    length is the same (two characters mistyped, like 'caxxed' for 'called'); one in a list
+    of items, whose length says nothing about each item's."""
+    if listed:
+        return 1
     if len(rare) >= 8 or (len(rare) >= 6 and len(rare) == len(frequent)):
         return 2
     return 1
@@ -36,6 +44,8 @@ class ColumnPlan:
     number_styles: dict[str, str] = field(default_factory=dict)
     decimal_comma: bool = False
     unit: str = ""
+    unit_written: str = ""
+    """When every number in the column carries one unit: how it is written (' min'), kept."""
     date_formats: list[str] = field(default_factory=list)
     with_time: bool = False
     boolean_words: tuple[str, str] = ("true", "false")
@@ -85,6 +95,7 @@ class ColumnPlan:
     def _fit_number(self, counts: Counter[str], total: int) -> bool:
         styles: Counter[str] = Counter()
         units: Counter[str] = Counter()
+        written: Counter[str] = Counter()
         parsed = 0
         for value, n in counts.items():
             split = v.split_number(value)
@@ -94,6 +105,7 @@ class ColumnPlan:
             styles[v.number_style(split[1])] += n
             if split[2]:
                 units[split[2]] += n
+                written[v.unit_suffix(value)] += n
         if parsed < NUMERIC_SHARE * total or (parsed == 0):
             return False
         # "1,5" is a decimal comma when the column also writes "1.234,5" or never "1,234".
@@ -104,6 +116,10 @@ class ColumnPlan:
             others = sum(n for unit, n in units.items() if unit != self.unit)
             if others:
                 self.issues.append(f"{others} values in another unit than '{self.unit}' (left as they are)")
+            elif units[self.unit] == parsed:
+                # The whole column carries one unit: it is part of the representation; keep it.
+                self.unit_written = written.most_common(1)[0][0]
+                self.issues.append(f"every value carries the unit '{self.unit_written.strip()}' (kept)")
         if parsed < total:
             self.issues.append(f"{total - parsed} values are not numbers")
         return True
@@ -157,7 +173,9 @@ class ColumnPlan:
                 (Levenshtein.distance(key, other, score_cutoff=2), -m, other) for other, m in frequent
                 if other != key and m >= max(3, 3 * n)
             )
-            matches = [match for match in matches if match[0] <= typo_limit(key, match[2])]
+            raw = next(iter(groups[key]))
+            matches = [match for match in matches if match[0] <= typo_limit(key, match[2], bool(_LIST.search(raw)))
+                       and same_parts(raw, groups[match[2]].most_common(1)[0][0])]
             if not matches:
                 continue
             if len(matches) > 1 and matches[1][0] == matches[0][0] and -matches[1][1] * 5 > -matches[0][1]:
@@ -199,6 +217,8 @@ class ColumnPlan:
                 return value, None
             style = v.number_style(digits)
             number = v.canonical_number(sign, digits, style, self.decimal_comma) if style else None
+            if number is not None and self.unit_written:
+                number += self.unit_written
             return (number, "number_format") if number is not None and number != value else (value, None)
         if kind == "date":
             parsed = v.parse_date(value, self.date_formats)
@@ -234,10 +254,17 @@ class ColumnPlan:
             return value, None
         matches = sorted((Levenshtein.distance(key, other, score_cutoff=2), -count, other)
                          for other, (spelling, count) in self.spellings.items() if count >= 5)
-        matches = [match for match in matches if match[0] <= typo_limit(key, match[2])]
+        matches = [match for match in matches if match[0] <= typo_limit(key, match[2], bool(_LIST.search(value)))
+                   and same_parts(value, self.spellings[match[2]][0])]
         if not matches or (len(matches) > 1 and matches[1][0] == matches[0][0] and -matches[1][1] * 5 > -matches[0][1]):
             return value, None
         return self.spellings[matches[0][2]][0], "typo"
+
+
+def same_parts(one: str, other: str) -> bool:
+    """A typo changes letters, not the number of items in a list ('UK,USA,France' is not a
+    typo of 'USA,France')."""
+    return len(_LIST.split(one)) == len(_LIST.split(other))
 
 
 def _casing(value: str) -> str:

@@ -51,6 +51,9 @@ def _clause(clause: str, patterns: dict[str, re.Pattern], spec: CleaningSpec) ->
         if named and re.search(r"\b(by|on|based on|using|per|key|same)\b", clause):
             spec.dedupe_keys = named
         return
+    if re.search(r"\b(don'?t|do not|no)\b.*\bdependenc", clause):
+        spec.repair_dependencies = False
+        return
     if re.search(r"\b(don'?t|do not|no)\b.*\b(fold|standardi|typo)", clause):
         spec.fold_categories = False
         return

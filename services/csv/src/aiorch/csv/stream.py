@@ -115,7 +115,7 @@ class Cleaner:
         if self.spec.deduplicate:
             frame = self._deduplicate(frame, extra)
         if extra.rows:
-            logs.append(pd.DataFrame(extra.rows, columns=["row", "column", "old", "new", "rule"]))
+            logs.append(pd.DataFrame([entry[:5] for entry in extra.rows], columns=["row", "column", "old", "new", "rule"]))
         self.rows_after += len(frame)
         for log in logs:
             for rule, count in log["rule"].value_counts().items():

@@ -10,6 +10,9 @@ from aiorch.contracts import CleaningSpec, ValidationFailure
 from . import values as v
 from .columns import ColumnPlan
 
+# Quantities that are never negative, by the column's name (as phone and postal code below).
+NON_NEGATIVE = re.compile(r"\b(price|cost|fee|qty|quantity|age|weight|height|width|length|duration)s?\b|_(price|cost|qty)\b|^(price|cost|qty)_",
+                          re.I)
 NAME_PATTERNS = {
     "phone": (re.compile(r"phone|mobile|tel(ephone)?|fax", re.I), v.PHONE),
     "postal code": (re.compile(r"zip|postal|post ?code|postcode|plz", re.I), v.POSTAL),
@@ -18,6 +21,13 @@ NAME_PATTERNS = {
 
 def _matches(pattern: re.Pattern, name: str) -> pa.Check:
     return pa.Check(lambda s: s.isna() | s.astype(str).str.match(pattern.pattern, flags=pattern.flags), name=name)
+
+
+def _is_date(series: pd.Series) -> pd.Series:
+    """An ISO date (as the repair writes them) that exists: 2024-02-30 does not."""
+    text = series.astype("string")
+    day = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    return series.isna() | (text.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False) & day.notna())
 
 
 def _as_number(series: pd.Series) -> pd.Series:
@@ -34,10 +44,12 @@ def build_schema(frame: pd.DataFrame, plans: dict[str, ColumnPlan], spec: Cleani
         if plan.kind == "number":
             checks.append(pa.Check(lambda s: _as_number(s).notna() | s.isna(), element_wise=False, name="is a number"))
             numbers = _as_number(present).dropna()
-            if len(numbers) >= 10 and (numbers >= 0).mean() >= 0.95 and (numbers < 0).any():
+            if NON_NEGATIVE.search(name):
+                checks.append(pa.Check(lambda s: ~(_as_number(s) < 0), name=f"not negative (a {name} cannot be)"))
+            elif len(numbers) >= 10 and (numbers >= 0).mean() >= 0.95 and (numbers < 0).any():
                 checks.append(pa.Check(lambda s: ~(_as_number(s) < 0), name="not negative (as 95% of the column)"))
         elif plan.kind == "date":
-            checks.append(pa.Check(lambda s: s.isna() | s.str.match(r"^\d{4}-\d{2}-\d{2}"), name="is a date"))
+            checks.append(pa.Check(_is_date, name="is a date"))
         elif plan.kind in ("email", "url"):
             pattern = v.EMAIL if plan.kind == "email" else v.URL
             checks.append(_matches(pattern, "is an email" if plan.kind == "email" else "is a URL"))

@@ -10,7 +10,7 @@ MISSING_MARKERS = {
 _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(
     r"^(?P<sign>[-+−])?\s*(?P<currency>[$€£¥₹]|usd|eur|gbp)?\s*(?P<sign2>[-+−])?\s*"
-    r"(?P<digits>\d[\d,.' ]*\d|\d)\s*(?P<unit>%|[a-zµ°][a-zµ°/²³]{0,5}\.?)?$",
+    r"(?P<digits>\d[\d,.' ]*\d|\d)\s*(?P<unit>%|[a-zµ°][a-zµ°/²³]{0,10}\.?)?$",
     re.IGNORECASE,
 )
 _US_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -46,13 +46,42 @@ def is_missing_marker(value: str) -> bool:
     return value.strip().lower() in MISSING_MARKERS
 
 
+# Spellings of one unit: the first is the canonical name, compared across a column.
+UNITS = [
+    ("oz", "ounce", "ounces", "fl oz"), ("lb", "lbs", "pound", "pounds"), ("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms"),
+    ("g", "gr", "gram", "grams"), ("mg", "milligram", "milligrams"), ("l", "liter", "liters", "litre", "litres"),
+    ("ml", "milliliter", "milliliters", "millilitre", "millilitres"), ("km", "kilometer", "kilometers", "kilometre", "kilometres"),
+    ("m", "meter", "meters", "metre", "metres"), ("cm", "centimeter", "centimeters", "centimetre", "centimetres"),
+    ("mm", "millimeter", "millimeters", "millimetre", "millimetres"), ("in", "inch", "inches"), ("ft", "foot", "feet"),
+    ("mi", "mile", "miles"), ("min", "mins", "minute", "minutes"), ("h", "hr", "hrs", "hour", "hours"),
+    ("s", "sec", "secs", "second", "seconds"), ("%", "percent", "pct"),
+]
+_UNIT_NAME = {spelling: forms[0] for forms in UNITS for spelling in forms}
+_WORD_UNIT = re.compile(r"^[a-zµ°][a-zµ°/²³]{0,5}$")
+
+
+def canonical_unit(unit: str) -> str:
+    return _UNIT_NAME.get(unit, unit)
+
+
 def split_number(value: str) -> tuple[str, str, str] | None:
-    """(sign, digits as written, unit) for a number with currency, unit, percent or separators."""
+    """(sign, digits as written, canonical unit) for a number with currency, unit, percent or
+    separators. A unit is a known unit word (`ounces`, `oz.`) or a short word; `x`s stand for
+    unknown digits (`3342938xxx`), not a unit."""
     match = _NUMBER.match(value.strip())
     if not match:
         return None
+    unit = (match["unit"] or "").lower().rstrip(".")
+    if unit and (unit not in _UNIT_NAME and not _WORD_UNIT.match(unit) or set(unit) == {"x"}):
+        return None
     sign = "-" if "-" in (match["sign"] or "") + (match["sign2"] or "") or "−" in (match["sign"] or "") else ""
-    return sign, match["digits"], (match["unit"] or "").lower().rstrip(".")
+    return sign, match["digits"], canonical_unit(unit)
+
+
+def unit_suffix(value: str) -> str:
+    """The unit as written after the digits, with its spacing (' min', '%', 'kg')."""
+    match = _NUMBER.match(value.strip())
+    return value.strip()[match.end("digits"):] if match and match["unit"] else ""
 
 
 def number_style(digits: str) -> str | None:

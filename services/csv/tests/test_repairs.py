@@ -1,0 +1,175 @@
+"""Repairs that look beyond one cell (dependencies, misplaced values, units, corrupted tokens)
+and the bad input a user would try, through the whole in-memory pipeline."""
+
+import csv
+import io
+import random
+
+import pytest
+
+from aiorch.contracts import CleaningSpec
+from aiorch.csv.cleaner import clean_bytes
+from aiorch.csv.spec import parse_instruction
+
+PLACES = [("02101", "Boston", "MA"), ("10001", "New York", "NY"), ("60601", "Chicago", "IL"), ("94103", "San Francisco", "CA"),
+          ("73301", "Austin", "TX"), ("98101", "Seattle", "WA"), ("80202", "Denver", "CO"), ("33101", "Miami", "FL")]
+FIRST = ["Ada", "Ben", "Cleo", "Dario", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam"]
+
+
+def run(rows: list[list[str]], spec: CleaningSpec | None = None):
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    result = clean_bytes(buffer.getvalue().encode(), "t.csv", spec or CleaningSpec())
+    cleaned = list(csv.reader(io.StringIO(result.cleaned_csv.decode())))
+    log = list(csv.DictReader(io.StringIO(result.change_log_csv.decode())))
+    return cleaned, log, result
+
+
+def customers(count: int = 64, seed: int = 3) -> list[list[str]]:
+    rng = random.Random(seed)
+    rows = [["id", "name", "zip", "city", "state", "spent"]]
+    for n in range(count):
+        zip_code, city, state = PLACES[n % len(PLACES)]
+        rows.append([str(n + 1), rng.choice(FIRST), zip_code, city, state, f"{rng.uniform(5, 500):.2f}"])
+    return rows
+
+
+def test_a_value_that_breaks_a_dependency_is_repaired_from_its_group_with_evidence():
+    rows = customers()
+    assert rows[15][2:4] == ["80202", "Denver"] and rows[16][2:5] == ["33101", "Miami", "FL"]
+    rows[15][3] = "Chicago"   # zip 80202 says Denver on its 7 other rows
+    rows[16][4] = "GA"        # zip 33101 says FL
+    cleaned, log, result = run(rows)
+    assert cleaned[15][3] == "Denver" and cleaned[16][4] == "FL"
+    repairs = [entry for entry in log if entry["rule"] == "dependency"]
+    assert {(entry["row"], entry["column"], entry["new"]) for entry in repairs} == {("15", "city", "Denver"), ("16", "state", "FL")}
+    assert "80202" in repairs[0]["evidence"] and "other rows say 'Denver'" in repairs[0]["evidence"]
+    assert "dependencies found" in result.report and result.output.changes_per_rule["dependency"] == 2
+
+
+def test_files_where_no_dependency_holds_get_no_dependency_repairs_and_the_report_says_so():
+    rng = random.Random(5)
+    rows = [["id", "colour", "size", "shape"]] + [
+        [str(n), rng.choice(["red", "green", "blue"]), rng.choice(["S", "M", "L", "XL"]), rng.choice(["round", "square"])]
+        for n in range(200)]
+    _, log, result = run(rows)
+    assert not [entry for entry in log if entry["rule"] == "dependency"]
+    assert "no dependency between columns was found" in result.report
+
+
+def test_keys_free_text_and_one_value_columns_are_never_dependency_targets():
+    rows = customers()
+    rows[0] += ["country", "note"]
+    for n, row in enumerate(rows[1:], 1):
+        row += ["US", f"Customer since spring, prefers email contact and pays by card, account {n}"]
+    rows[10][0] = "999"                                       # a key breaks nothing
+    rows[11][7] = "Customer since winter, asked to be called"  # prose is not a category
+    cleaned, log, _ = run(rows)
+    assert not [entry for entry in log if entry["column"] in ("id", "note", "country")]
+    assert cleaned[10][0] == "999" and cleaned[11][7].startswith("Customer since winter")
+
+
+def test_a_typo_fold_is_vetoed_when_the_rows_other_columns_contradict_it():
+    rows = [["id", "state", "measure"]]
+    for n in range(40):
+        state = ["AL", "GA", "TN", "MS"][n % 4]
+        rows.append([str(n), state, "al_hf-1" if n % 5 else "al_hf-2"])
+    rows += [["41", "AK", "ak_hf-1"], ["42", "AK", "ak_hf-1"], ["43", "AK", "ak_ami-1"]]
+    cleaned, log, _ = run(rows)
+    assert [row[2] for row in cleaned[-3:]] == ["ak_hf-1", "ak_hf-1", "ak_ami-1"]
+    assert not [entry for entry in log if entry["rule"] == "typo"]
+    # Without a contradicting row the same rare spelling is a typo and folds.
+    rows[-3][1], rows[-2][1] = "AL", "GA"
+    cleaned, log, _ = run(rows)
+    assert cleaned[-3][2] == "al_hf-1" and {entry["rule"] for entry in log} == {"typo"}
+
+
+def test_a_state_appended_to_the_city_is_split_back():
+    rows = customers()
+    assert rows[4][3:5] == ["San Francisco", "CA"]
+    rows[4][3], rows[4][4] = "San Francisco CA", ""
+    cleaned, log, _ = run(rows)
+    assert cleaned[4][3:5] == ["San Francisco", "CA"]
+    assert {(entry["column"], entry["rule"]) for entry in log if entry["row"] == "4"} == {("city", "misplaced"), ("state", "misplaced")}
+
+
+def test_unit_spellings_take_the_columns_dominant_form_and_a_consistent_column_keeps_its_unit():
+    cleaned, log, result = run([["id", "size"], ["1", "12 oz"], ["2", "16 oz"], ["3", "12.0 ounce"], ["4", "8 ounces"],
+                                ["5", "24 oz."], ["6", "6 oz"]])
+    assert [row[1] for row in cleaned[1:]] == ["12 oz", "16 oz", "12.0 oz", "8 oz", "24 oz", "6 oz"]
+    assert {entry["rule"] for entry in log} == {"number_format"}
+    cleaned, log, result = run([["id", "share"], ["1", "45%"], ["2", "12%"], ["3", "3%"], ["4", "100%"]])
+    assert [row[1] for row in cleaned[1:]] == ["45%", "12%", "3%", "100%"] and log == []
+    share = next(p for p in result.output.profile_before if p.name == "share")
+    assert "kept" in share.issues[0]
+
+
+def years(extra: list[str]) -> list[list[str]]:
+    rng = random.Random(2)
+    return [["id", "season"]] + [[str(n), str(rng.choice([2010, 2011, 2012]))] for n in range(100)] + \
+        [[str(100 + n), value] for n, value in enumerate(extra)]
+
+
+def test_corrupted_tokens_are_repaired_only_from_a_unique_close_value():
+    cleaned, log, result = run(years(["g2011", "2011***", "2O12", "201", "20x"]))
+    assert [row[1] for row in cleaned[-5:]] == ["2011", "2011", "2012", "201", "20x"]
+    assert {(entry["old"], entry["rule"]) for entry in log} == {("g2011", "token"), ("2011***", "token"), ("2O12", "token")}
+    flagged = {(f.column, f.value) for f in result.output.validation if "looks corrupted" in f.check}
+    assert flagged == {("season", "201"), ("season", "20x")}
+
+
+def test_an_x_stands_for_an_unknown_digit_and_is_never_deleted():
+    rows = [["id", "provider"]] + [[str(n), "10006"] for n in range(30)] + [["31", "1000x"]]
+    cleaned, log, _ = run(rows)
+    assert cleaned[-1][1] == "10006" and log[0]["rule"] == "token"
+    rows = [["id", "provider"]] + [[str(n), ["10006", "10001"][n % 2]] for n in range(30)] + [["31", "1000x"]]
+    cleaned, log, result = run(rows)
+    assert cleaned[-1][1] == "1000x" and log == [] and result.output.validation_failures >= 1
+
+
+def test_a_negative_price_and_impossible_dates_are_validation_failures():
+    text = [["id", "item", "price", "sold"], ["1", "pen", "2.50", "2024-01-05"], ["2", "ink", "-5", "01/15/2024"],
+            ["3", "pad", "4", "March 3, 2024"], ["4", "cap", "3.20", "2024-02-30"], ["5", "nib", "1", "not a date"],
+            ["6", "box", "12", "2024/03/01"]]
+    cleaned, _, result = run(text)
+    sold = next(p for p in result.output.profile_before if p.name == "sold")
+    assert sold.inferred_type == "date"
+    assert [row[3] for row in cleaned[1:]] == ["2024-01-05", "2024-01-15", "2024-03-03", "2024-02-30", "not a date", "2024-03-01"]
+    failing = {(f.row, f.column, f.value) for f in result.output.validation}
+    assert failing == {(2, "price", "-5"), (4, "sold", "2024-02-30"), (5, "sold", "not a date")}
+
+
+@pytest.mark.parametrize("family, rule", [("repair_dependencies", "dependency"), ("repair_tokens", "token"),
+                                          ("split_misplaced", "misplaced")])
+def test_each_repair_family_can_be_turned_off_in_the_spec(family, rule):
+    rows = customers()
+    rows[15][3] = "Chicago"
+    rows[4][3], rows[4][4] = "San Francisco CA", ""
+    rows[0].append("season")
+    for n, row in enumerate(rows[1:]):
+        row.append(["2010", "2011", "2012"][n % 3])
+    rows[30][6] = "2011***"
+    _, log, _ = run(rows)
+    assert rule in {entry["rule"] for entry in log}
+    spec = CleaningSpec.model_validate_json(f'{{"{family}": false}}')
+    _, log, _ = run(rows, spec)
+    assert rule not in {entry["rule"] for entry in log}
+
+
+def test_an_instruction_can_turn_dependency_repairs_off():
+    assert parse_instruction("clean it but do not use dependencies", ["a"]).repair_dependencies is False
+
+
+def test_a_rare_name_is_not_folded_into_a_frequent_one_that_belongs_to_someone_else():
+    rows = [["id", "player", "surname", "team"]]
+    for n in range(30):
+        rows.append([str(n), ["Gong_Y", "Ada_K", "Ben_L"][n % 3], ["Kubicar", "Lovelace", "Novak"][n % 3], f"T{n % 4}"])
+    rows.append(["30", "Hong_M", "Kubicka", "T1"])  # one row of another player: Kubicar's rows are all Gong_Y
+    cleaned, log, _ = run(rows)
+    assert cleaned[-1][2] == "Kubicka" and not [entry for entry in log if entry["rule"] == "typo"]
+
+
+def test_list_values_are_not_folded_by_their_punctuation():
+    rows = [["id", "genre"]] + [[str(n), "Action & Adventure,Comedy"] for n in range(8)] + [["8", "Action,Adventure,Comedy"]]
+    cleaned, log, _ = run(rows)
+    assert cleaned[-1][1] == "Action,Adventure,Comedy" and log == []
