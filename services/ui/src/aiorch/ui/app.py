@@ -178,7 +178,9 @@ def results(task_id: str) -> None:
         st.markdown("#### Answer")
         st.markdown(record["answer"])
     for step in record.get("steps", {}).values():
-        if step.get("result") and step["result"].get("status") == "completed":
+        result = step.get("result") or {}
+        # A failed step that still says what it did (the browser's checklist) is shown too.
+        if result.get("status") == "completed" or result.get("output") or result.get("output_ref"):
             st.markdown(f"#### `{step['id']}` · {step['agent']}")
             views.result(step, task_id, client())
 

@@ -1,5 +1,7 @@
 """How each agent's result is shown."""
 
+import io
+
 import pandas as pd
 import streamlit as st
 
@@ -80,6 +82,74 @@ def medical(output: dict, task_id: str, client: GatewayClient) -> None:
             st.caption(f"⚠ {warning}")
 
 
+ACTION_MARKS = {"done": "✅", "not_done": "❌", "skipped": "⏭️"}
+
+
+def _plain(text: str) -> str:
+    """A page's own words shown as text, not as Markdown or links."""
+    return "".join(f"\\{char}" if char in "\\`*_[]<>#|~$" else char for char in text)
+
+
+def browser(output: dict, task_id: str, step_id: str, client: GatewayClient) -> None:
+    """The browser's actions as a checklist, the final screenshot, the tables read, then the page's text."""
+    where = output.get("title") or output.get("url", "")
+    pages = output.get("pages_visited") or 0
+    st.caption(f"{output.get('mode', 'offline')} · {_plain(where)} · {output.get('url', '')}"
+               + (f" · {pages} page{'s' if pages != 1 else ''} visited" if pages else ""))
+    actions = output.get("steps") or []
+    if actions:
+        done = sum(action["status"] == "done" for action in actions)
+        st.markdown(f"**Actions** ({done} of {len(actions)} done)")
+        for index, action in enumerate(actions):
+            target = f" → {action['target']}" if action.get("target") else ""
+            st.checkbox(f"{ACTION_MARKS.get(action['status'], '')} {_plain(action['description'])}{_plain(target)}",
+                        value=action["status"] == "done", disabled=True, key=f"{task_id}-{step_id}-action-{index}")
+            if action["status"] != "done":
+                why = action.get("reason") or ("skipped" if action["status"] == "skipped" else "not done")
+                seen = action.get("candidates") or []
+                st.caption(f"{'Skipped' if action['status'] == 'skipped' else 'Not done'}: {_plain(why)}"
+                           + (f" · closest on the page: {_plain(', '.join(seen[:8]))}" if seen else ""))
+    elif output.get("actions"):  # results from before the checklist: what was done, in order
+        st.markdown("**Actions**")
+        for index, text in enumerate(output["actions"]):
+            st.checkbox(_plain(text), value=True, disabled=True, key=f"{task_id}-{step_id}-action-{index}")
+    shot = output.get("screenshot")
+    if shot:
+        try:
+            st.image(client.artifact(task_id, f"{step_id}/{shot['name']}"), caption="The page as the actions left it",
+                     width="stretch")
+        except Exception as problem:  # the result stays readable without its picture
+            st.caption(f"Screenshot unavailable: {problem}")
+    for number, table in enumerate(output.get("tables") or [], start=1):
+        name = table.get("caption") or f"Table {number}"
+        st.markdown(f"**{_plain(name)}** ({table.get('rows', 0):,} rows)")
+        ref = table.get("file")
+        if not ref:
+            st.caption("Columns: " + _plain(", ".join(table.get("header") or [])))
+            continue
+        try:
+            data = client.artifact(task_id, f"{step_id}/{ref['name']}")
+            st.dataframe(pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False), hide_index=True,
+                         width="stretch", height=min(38 * (table.get("rows", 0) + 1), 400))
+            st.download_button(f"Download {ref['name']}", data=data, file_name=ref["name"], mime="text/csv",
+                               key=f"{task_id}-{step_id}-table-{number}", on_click="ignore")
+        except Exception as problem:
+            st.caption(f"{ref['name']} unavailable: {problem}")
+    items = output.get("items") or []
+    if items:
+        with st.expander(f"Extracted items ({len(items)})"):
+            st.dataframe(pd.DataFrame({"item": items}), hide_index=True, width="stretch")
+    if output.get("main_text") or output.get("headings"):
+        with st.expander("Page text"):
+            for heading in output.get("headings") or []:
+                st.markdown(f"**{_plain(heading)}**")
+            st.text(output.get("main_text", ""))
+    links = output.get("links") or []
+    if links:
+        with st.expander(f"Links ({len(links)})"):
+            st.dataframe(pd.DataFrame(links), hide_index=True, width="stretch")
+
+
 def generic(output: dict) -> None:
     st.json(output, expanded=False)
 
@@ -94,5 +164,6 @@ def result(step: dict, task_id: str, client: GatewayClient) -> None:
     if output is None:
         return
     {"sentiment": lambda: sentiment(output), "csv": lambda: csv(output, task_id, client),
-     "medical": lambda: medical(output, task_id, client)}.get(
+     "medical": lambda: medical(output, task_id, client),
+     "browser": lambda: browser(output, task_id, step["id"], client)}.get(
         output.get("agent"), lambda: generic(output))()

@@ -117,6 +117,37 @@ def columns(text: str) -> list[str]:
     return names
 
 
+# A page action in the imperative: what a browser does on a page ("click the 2nd tab", "enter 'x' into the
+# name field", "expand the section", "navigate to the folder"), as opposed to reading it.
+_PAGE_ACTION = re.compile(
+    r"^(?:please\s+)?(?:(?:double|right)[- ]?click|click|press|tap|hit|select|choose|pick|"
+    r"check(?!\s+(?:what|whether|if|how|who|why|when|where|which|out|for|that)\b)|uncheck|tick|untick|"
+    r"type|enter|fill|focus|expand|collapse|hover|scroll|submit|navigate|drag|drop|switch|toggle|close|copy|paste|"
+    r"log\s*in|login|sign\s*in|find\s+and\s+click)\b",
+    re.IGNORECASE,
+)
+_PAGE_ACTION_PIECES = re.compile(r"[.;:,!?]+(?=\s|$)|\s+(?:and\s+then|then|and|to)\s+", re.IGNORECASE)
+# What asks another agent for work, beside the page's own words: an analysis of a text's tone, a table's cleaning.
+_ANALYSIS = re.compile(
+    r"\b(?:sentiments?|emotions?|emotional|mood|tone|feel(?:s|ings?)?|opinions?|positive(?:ly)?|negative(?:ly)?|"
+    r"clean\w*|dedup\w*|duplicates?|missing\s+values|classify|analy[sz]\w*|tell\s+me|give\s+me|show\s+me|"
+    r"summari[sz]\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def page_actions(text: str) -> bool:
+    """Whether the request only asks for actions on a page: some sentence or clause starts with a page
+    action ("click", "select", "enter ... into", "expand", "navigate"), and nothing asks for an analysis
+    ("... and tell me whether the reviews are positive"). Quoted text and listed words are the page's
+    own ("select words similar to angry, glad"), not requests to other agents."""
+    bare = URL.sub(" ", _without_quotes(text))
+    if _ANALYSIS.search(bare):
+        return False
+    pieces = [piece.strip(" \t\"'") for piece in _PAGE_ACTION_PIECES.split(bare)]
+    return any(_PAGE_ACTION.match(piece) for piece in pieces if piece)
+
+
 def _without_quotes(text: str) -> str:
     return QUOTED.sub(" QUOTED ", text)
 

@@ -152,6 +152,8 @@ class OfflinePlanner:
             return []
         if files and not self._usable(files) and not material.quoted:
             return []  # only files no agent reads
+        if material.addresses and not files and language.page_actions(request) and not language.out_of_scope(request):
+            return ["browser"]  # clicks, choices, typing on a page: the browser's work, quoted words and all
         plain = self._plainly_one_agent(material)
         return None if plain is None else _in_data_order([plain], material)
 
