@@ -16,7 +16,8 @@ from aiorch.runtime.logs import configure_logging, get_logger
 from aiorch.runtime.retention import sweep
 from aiorch.runtime.storage import make_store
 
-from .api.routes import health, info, plan, tasks
+from . import models
+from .api.routes import events, health, info, plan, tasks
 from .config import GatewaySettings
 
 log = get_logger(__name__)
@@ -106,7 +107,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.settings = settings
     app.state.principals = principals
     app.state.background = set()
-    routers = [tasks.router, tasks.events_router, plan.router, info.router, health.router]
+    routers = [tasks.router, events.router, plan.router, info.router, health.router]
     for router in routers:
         app.include_router(router)
     routes = [route for route in app.router.routes if hasattr(route, "path")]
@@ -118,7 +119,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             document = get_openapi(title=app.title, version=app.version, description=app.description,
                                    routes=app.routes)
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            for name, schema in tasks.schema_components().items():
+            for name, schema in models.schema_components().items():
                 schemas.setdefault(name, schema)
             _apply_limits(document, settings)
             app.openapi_schema = document

@@ -6,7 +6,8 @@ from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
 from aiorch.contracts import Plan, PlanRequest, subjects
 
 from ...deps import BusDep, Settings, StoreDep, Submitter, errors
-from .tasks import SUBMIT_BODY, read_submission
+from ...models import SUBMIT_BODY
+from ...submission import read_submission
 
 router = APIRouter(prefix="/v1", tags=["plan"])
 
