@@ -1,6 +1,7 @@
-"""Medical agent figures: per-image time and memory of the service's PyTorch model beside
-sklesion's own Keras model (Keras 3 on its torch backend) on the same photos, each in its own
-process on one thread; and the out-of-scope guard's acceptance and refusal rates."""
+"""Medical agent figures: per-image time and memory of the service's PyTorch model (decode, guard,
+test-time views, classify) beside sklesion's own Keras model (Keras 3 on its torch backend, one
+view) on the same photos, each in its own process on one thread; and the out-of-scope guard's
+rates on photos the calibration did not see (the held-out halves of references.py)."""
 
 import json
 import subprocess
@@ -18,9 +19,11 @@ from pathlib import Path
 from aiorch.contracts import PatientInfo
 from aiorch.medical.classify import classify_photo
 from aiorch.medical.models import load_model
+from aiorch.medical.references import dermoscopy
 from aiorch.medical.synth import jpeg, lesion_photo
 model = load_model(Path(sys.argv[1]))
-photos = [jpeg(lesion_photo(500 + i)) for i in range(int(sys.argv[2]))]
+photos = [p.data() for p in dermoscopy() if p.split == "held-out"][: int(sys.argv[2])]
+photos = photos or [jpeg(lesion_photo(500 + i)) for i in range(int(sys.argv[2]))]
 patient = PatientInfo(age=54, sex="male", location="trunk")
 def run(explain):
     times = []
@@ -45,9 +48,11 @@ import keras, numpy as np
 from pathlib import Path
 from aiorch.medical.convert import fetch_keras_model
 from aiorch.medical.images import load_rgb
+from aiorch.medical.references import dermoscopy
 from aiorch.medical.synth import jpeg, lesion_photo
 model = keras.saving.load_model(fetch_keras_model(Path(tempfile.mkdtemp())), compile=False)
-photos = [jpeg(lesion_photo(500 + i)) for i in range(int(sys.argv[2]))]
+photos = [p.data() for p in dermoscopy() if p.split == "held-out"][: int(sys.argv[2])]
+photos = photos or [jpeg(lesion_photo(500 + i)) for i in range(int(sys.argv[2]))]
 meta = np.array([[0, 1, 0, 0, 0, 0, 1, 0, 0.6, 0]], dtype=np.float32)
 def run():
     times = []
@@ -74,37 +79,48 @@ def latency() -> tuple[dict, dict]:
     return _measure(OURS), _measure(KERAS)
 
 
+def real_photos() -> bool:
+    from aiorch.medical.references import dermoscopy
+
+    return bool(dermoscopy())
+
+
 def guard_sets():
-    """(category, is_lesion, images): synthetic lesions, scikit-image's sample photos, generated pages."""
-    import numpy as np
-    from PIL import Image
-    from skimage import data as samples
+    """(category, is_lesion, [(name, jpeg bytes)]): held-out real dermoscopy, held-out real and generated
+    non-lesion pictures, and generated plain skin and tattoos (which must get a warning or a refusal)."""
+    from aiorch.medical.references import by_split, dermoscopy, non_lesion
+    from aiorch.medical.synth import jpeg, lesion_photo, plain_skin, tattoo
 
-    from aiorch.medical.synth import document_page, lesion_photo, screenshot, xray
-
-    photos = []
-    for name in ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-                 "colorwheel", "logo", "camera", "coins", "moon", "page", "text", "brick", "grass", "gravel",
-                 "horse", "clock", "cell", "microaneurysms", "checkerboard"]:
-        array = getattr(samples, name)()
-        if array.dtype == bool:
-            array = array.astype(np.uint8) * 255
-        if array.ndim == 3 and array.shape[2] == 4:
-            array = array[..., :3]
-        photos.append(Image.fromarray(array).convert("RGB"))
-    photos += [Image.fromarray(frame) for frame in samples.stereo_motorcycle()[:2]]
-    return [
-        ("synthetic lesion close-ups", True, [lesion_photo(1000 + seed) for seed in range(60)]),
-        ("scikit-image sample photos (portrait, cat, street, fundus...)", False, photos),
-        ("documents", False, [document_page(seed) for seed in range(20)]),
-        ("screenshots", False, [screenshot(seed) for seed in range(20)]),
-        ("x-ray-like grayscale", False, [xray(seed).convert("RGB") for seed in range(20)]),
-    ]
+    sets: dict[tuple[str, object], list] = {}
+    for photo in by_split(dermoscopy(), "held-out"):
+        sets.setdefault((f"{photo.category} (held-out)", True), []).append((photo.name, photo.data()))
+    if not sets:
+        sets[("synthetic lesion close-ups (no real photos here)", True)] = [
+            (f"synthetic {seed}", jpeg(lesion_photo(1000 + seed))) for seed in range(20)]
+    for photo in by_split(non_lesion(), "held-out"):
+        sets.setdefault((f"{photo.category} (held-out)", False), []).append((photo.name, jpeg(photo.image(), 95)))
+    sets[("generated plain skin", None)] = [(f"skin {seed}", jpeg(plain_skin(seed))) for seed in range(10)]
+    sets[("generated tattoos", None)] = [(f"tattoo {seed}", jpeg(tattoo(seed))) for seed in range(10)]
+    return [(category, kind, photos) for (category, kind), photos in sets.items()]
 
 
-def guard_rates():
-    from aiorch.medical.guard import refusal_reason
+def guard_rates(model_folder: Path = MODEL):
+    """(category, kind, total, refused, warned): kind True = lesions, False = not lesions, None = skin
+    without a lesion; "warned" counts classified photos with an out-of-scope or no-lesion warning."""
+    import torch
 
-    for category, is_lesion, images in guard_sets():
-        refused = sum(refusal_reason(image) is not None for image in images)
-        yield category, is_lesion, len(images), refused
+    from aiorch.contracts import PatientInfo
+    from aiorch.medical.classify import classify_photo
+    from aiorch.medical.models import load_model
+
+    torch.set_num_threads(1)
+    model = load_model(model_folder)
+    for category, kind, photos in guard_sets():
+        refused = warned = 0
+        for name, data in photos:
+            result = classify_photo(model, data, name, PatientInfo(), explain=False, max_pixels=40_000_000,
+                                    save_heatmap=lambda name, png: None)
+            refused += result.status == "refused"
+            warned += result.status == "classified" and any(
+                "out-of-scope" in warning or "no distinct lesion" in warning for warning in result.warnings)
+        yield category, kind, len(photos), refused, warned

@@ -9,8 +9,9 @@ Figures (issue targets in brackets):
   1 GB CSV cleaned with deduplication, streamed [<= 2 GiB peak RSS, >= 50% of the throughput of
   plain pandas read_csv + drop_duplicates on the same file] (skip with --no-large-csv);
 - browser: warm page read [p50 <= 300 ms] and a crawl;
-- medical: per photo at batch 1 on one thread [<= 250 ms, <= 700 MB RSS] beside sklesion's Keras
-  model on Keras' torch backend; the out-of-scope guard's acceptance and refusal rates.
+- medical: per real dermoscopy photo at batch 1 on one thread, guard and test-time views included
+  [<= 400 ms, <= 700 MB RSS] beside sklesion's Keras model on Keras' torch backend; the out-of-scope
+  guard on held-out photos [>= 99% of dermoscopy accepted, >= 95% of non-lesion pictures refused].
 """
 
 import argparse
@@ -222,15 +223,17 @@ def csv_figures(args) -> None:
     from aiorch.csv.synth import generate, score
 
     pair = generate(5000, seed=42)
-    start = time.perf_counter()
-    result = clean_bytes(pair.dirty_csv, "dirty.csv", CleaningSpec())
-    elapsed = time.perf_counter() - start
+    elapsed = float("inf")
+    for _ in range(3):  # the first run also pays for imports and caches
+        start = time.perf_counter()
+        result = clean_bytes(pair.dirty_csv, "dirty.csv", CleaningSpec())
+        elapsed = min(elapsed, time.perf_counter() - start)
     figures = score(result.change_log_csv, pair)
     row("csv repair precision, generated pair (5,000 rows)", f"{figures['precision']:.3f}", ">= 0.95",
         figures["precision"] >= 0.95)
     row("csv repair recall, generated pair", f"{figures['recall']:.3f} ({figures['errors']:,} injected errors)",
         ">= 0.85", figures["recall"] >= 0.85)
-    row("  in-memory cleaning time, 5,000 rows", f"{elapsed * 1000:.0f} ms")
+    row("  in-memory cleaning time, 5,000 rows (best of 3)", f"{elapsed * 1000:.0f} ms", "<= 1500 ms", elapsed <= 1.5)
     if not args.large_csv:
         return
     sys.path.insert(0, str(Path(__file__).parent))
@@ -301,18 +304,31 @@ def medical_figures() -> None:
     import medical
 
     ours, keras_reference = medical.latency()
-    row("medical: one photo, batch 1, one thread (decode, guard, classify)", f"{ours['plain'] * 1000:.0f} ms",
-        "<= 250 ms", ours["plain"] <= 0.25)
+    from aiorch.medical import calibration
+
+    photos = "real dermoscopy photo" if medical.real_photos() else "synthetic photo"
+    views = calibration.load().views if calibration.load() else 1
+    row(f"medical: one {photos}, batch 1, one thread (decode, guard, {views} view(s), classify)",
+        f"{ours['plain'] * 1000:.0f} ms", "<= 400 ms", ours["plain"] <= 0.4)
     row("  same with the Grad-CAM heatmap", f"{ours['explained'] * 1000:.0f} ms")
     row("  peak RSS, model loaded once", f"{ours['rss']:.0f} MB", "<= 700 MB", ours["rss"] <= 700)
-    row("  sklesion's Keras model on Keras' torch backend, same photos", f"{keras_reference['plain'] * 1000:.0f} ms, "
-        f"peak {keras_reference['rss']:.0f} MB")
-    for category, is_lesion, total, refused in medical.guard_rates():
+    row("  sklesion's Keras model on Keras' torch backend, same photos, one view",
+        f"{keras_reference['plain'] * 1000:.0f} ms, peak {keras_reference['rss']:.0f} MB")
+    others = [0, 0]
+    for category, kind, total, refused, warned in medical.guard_rates():
         kept = total - refused
-        if is_lesion:
-            row(f"medical guard: {category} accepted", f"{kept}/{total} ({kept / total:.0%})")
-        else:
+        if kind is False:
+            others = [others[0] + refused, others[1] + total]
+        if kind is True:
+            row(f"medical guard: {category} accepted", f"{kept}/{total} ({kept / total:.0%}), {warned} with a warning",
+                ">= 99%", kept / total >= 0.99)
+        elif kind is False:
             row(f"medical guard: {category} refused", f"{refused}/{total} ({refused / total:.0%})")
+        else:
+            row(f"medical guard: {category} refused or warned", f"{refused + warned}/{total}", "all",
+                refused + warned == total)
+    row("medical guard: all held-out non-lesion pictures refused", f"{others[0]}/{others[1]} "
+        f"({others[0] / max(others[1], 1):.0%})", ">= 95%", others[0] >= 0.95 * others[1])
 
 
 def planner_figures() -> None:

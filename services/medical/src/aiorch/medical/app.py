@@ -10,7 +10,7 @@ from .classify import DISCLAIMER, classify_photo, summary
 from .config import MedicalSettings
 from .errors import ImageProblem
 from .models import load_model
-from .patient import from_params, from_text
+from .patient import read_patient
 
 log = get_logger(__name__)
 
@@ -34,7 +34,7 @@ class MedicalService(AgentService):
         if len(photos) > self.settings.max_images:
             raise StepFailure("too_many_images", f"{len(photos)} photos; at most {self.settings.max_images} per step")
         try:
-            patient = from_params(request.params) or from_text(request.instruction)
+            patient = read_patient(request.params, request.instruction)
         except ImageProblem as problem:
             raise StepFailure(problem.code, problem.message) from None
         results = []
@@ -50,4 +50,4 @@ class MedicalService(AgentService):
             raise StepFailure("not_classified", f"no photo could be classified — {reasons}")
         output = MedicalOutput(model=self.model.name, patient=patient if self.model.uses_metadata else PatientInfo(),
                                images=results, disclaimer=DISCLAIMER)
-        return StepOutcome(output=output, summary=summary(results, output.patient))
+        return StepOutcome(output=output, summary=summary(results, output.patient, self.model.uses_metadata))

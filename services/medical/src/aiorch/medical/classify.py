@@ -7,9 +7,10 @@ from aiorch.contracts import ClassProbability, FileRef, LesionResult, PatientInf
 
 from .errors import ImageProblem
 from .gradcam import overlay_png
-from .guard import refusal_reason
+from .guard import decide, precheck
 from .images import load_rgb, quality_warnings
 from .models import SkLesionModel, TransformersModel
+from .patient import used_fields
 
 DISCLAIMER = ("This is not a diagnosis. It is the output of a research model trained on dermoscopy images "
               "(HAM10000); it can be wrong. Show any changing, bleeding or worrying spot to a doctor.")
@@ -22,12 +23,15 @@ def classify_photo(model: SkLesionModel | TransformersModel, data: bytes, name: 
         photo, notes = load_rgb(data, name, max_pixels)
     except ImageProblem as problem:
         return LesionResult(file=name, status="refused", refusal=problem.message)
-    reason = refusal_reason(photo)
+    reason = precheck(photo)
+    if reason is None:
+        explain = explain and model.explains
+        prediction = model.predict(photo, patient if model.uses_metadata else PatientInfo(), explain)
+        verdict = decide(photo, prediction.distance, getattr(model, "calibration", None))
+        reason = verdict.refusal
     if reason is not None:
         return LesionResult(file=name, status="refused", refusal=f"not a skin-lesion photo: {reason}",
                             warnings=notes)
-    explain = explain and model.explains
-    prediction = model.predict(photo, patient if model.uses_metadata else PatientInfo(), explain)
     probabilities = [
         ClassProbability(code=cls.code, name=cls.name, severity=cls.severity, probability=round(float(p), 6))
         for cls, p in zip(model.classes, prediction.probabilities)
@@ -42,10 +46,10 @@ def classify_photo(model: SkLesionModel | TransformersModel, data: bytes, name: 
         heatmap = save_heatmap(f"{PurePosixPath(name).stem}.gradcam.png", overlay_png(photo, prediction.heatmap))
     return LesionResult(file=name, status="classified", top=ranked[:3], probabilities=probabilities,
                         malignant_probability=malignant, leaning=leaning or "unknown", heatmap=heatmap,
-                        warnings=notes + quality_warnings(photo))
+                        warnings=notes + list(verdict.warnings) + quality_warnings(photo))
 
 
-def summary(results: list[LesionResult], patient: PatientInfo) -> str:
+def summary(results: list[LesionResult], patient: PatientInfo, uses_metadata: bool = True) -> str:
     lines = []
     for result in results:
         if result.status == "refused":
@@ -59,6 +63,6 @@ def summary(results: list[LesionResult], patient: PatientInfo) -> str:
     given = ", ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
                       for key, value in patient.model_dump(exclude={"source"}).items() if value is not None)
     head = f"**Skin-lesion classification** ({given})" if given else "**Skin-lesion classification**"
-    return "\n".join([head, *lines, "", f"_{DISCLAIMER}_"])
+    return "\n".join([head, *lines, f"_{used_fields(patient, uses_metadata)}._", "", f"_{DISCLAIMER}_"])
 
 

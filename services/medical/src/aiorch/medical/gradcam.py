@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .xception import SkinLesionNet
 
 # A perceptual blue -> green -> yellow -> red ramp (a short stand-in for a matplotlib colormap).
 _STOPS = np.array([[48, 18, 59], [40, 120, 240], [30, 200, 150], [160, 230, 50], [250, 180, 30], [200, 30, 10]],
@@ -21,19 +20,14 @@ def _colormap(heat: np.ndarray) -> np.ndarray:
     return _STOPS[low] * (1 - weight) + _STOPS[low + 1] * weight
 
 
-def classify_with_cam(net: SkinLesionNet, image: torch.Tensor, metadata: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities (7,) and a 0-1 heatmap (254, 254) for the most probable class of one image."""
-    with torch.enable_grad():
-        features = net.features(image).detach().requires_grad_(True)
-        logits = net.head(features, metadata)
-        top = int(logits[0].argmax())
-        (gradient,) = torch.autograd.grad(logits[0, top], features)
+def cam_from(features: torch.Tensor, gradient: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+    """Grad-CAM from one view's last feature map (1, 2048, h, w) and the top logit's gradient
+    there: channels weighted by their mean gradient, positive part, 0-1 at `size`."""
     weights = gradient.mean(dim=(2, 3), keepdim=True)
-    cam = F.relu((weights * features.detach()).sum(dim=1, keepdim=True))
-    cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+    cam = F.relu((weights * features).sum(dim=1, keepdim=True))
+    cam = F.interpolate(cam, size=size, mode="bilinear", align_corners=False)[0, 0]
     peak = float(cam.max())
-    heat = (cam / peak).numpy() if peak > 0 else np.zeros(cam.shape, dtype=np.float32)
-    return torch.softmax(logits.detach(), dim=1)[0].numpy(), heat
+    return (cam / peak).numpy() if peak > 0 else np.zeros(cam.shape, dtype=np.float32)
 
 
 def overlay_png(photo: Image.Image, heat: np.ndarray, opacity: float = 0.45) -> bytes:

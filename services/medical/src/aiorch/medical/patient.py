@@ -4,11 +4,12 @@ and the model's 10-number encoding of them."""
 from dataclasses import dataclass
 
 from aiorch.contracts import PatientInfo
-from aiorch.contracts.patient import from_text, location_group
+from aiorch.contracts.patient import from_text as _contract_from_text
 
 from .errors import ImageProblem
+from .sites import group_of
 
-__all__ = ["Encoding", "from_params", "from_text"]
+__all__ = ["Encoding", "from_params", "from_text", "read_patient", "used_fields"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,40 @@ def from_params(params: dict) -> PatientInfo | None:
             raise ImageProblem("invalid_patient", f"sex must be male, female or unknown, got {given['sex']!r}")
     location = given.get("location")
     if location is not None:
-        group = location_group(str(location))
+        group = group_of(str(location))
         if group is None:
             raise ImageProblem("invalid_patient", f"unknown body site {location!r}: say e.g. back, face, arm or leg")
         location = group
     return PatientInfo(age=age, sex=sex, location=location, source="params")
+
+
+def from_text(text: str) -> PatientInfo:
+    """Age and sex as the planner reads them; the body site with HAM10000's wider vocabulary."""
+    found = _contract_from_text(text)
+    group = group_of(text)
+    if group is None or group == found.location:
+        return found
+    return found.model_copy(update={"location": group, "source": "text"})
+
+
+def read_patient(params: dict, instruction: str) -> PatientInfo:
+    """The step's parameters, with what they leave out read from the request text (the planner's own
+    reading misses sites such as "lower extremity")."""
+    given, text = from_params(params), from_text(instruction)
+    if given is None:
+        return text
+    missing = {key: getattr(text, key) for key in ("age", "sex", "location")
+               if getattr(given, key) is None and getattr(text, key) is not None}
+    return given.model_copy(update=missing)
+
+
+def used_fields(patient: PatientInfo, uses_metadata: bool) -> str:
+    """One line for the answer: which patient fields the model read."""
+    if not uses_metadata:
+        return "Patient details not used: this model reads the photo only"
+    named = {"age": f"age {patient.age:g}" if patient.age is not None else None, "sex": patient.sex and f"sex {patient.sex}",
+             "location": patient.location and f"body site {patient.location}"}
+    used = [text for text in named.values() if text]
+    missing = [key if key != "location" else "body site" for key, text in named.items() if not text]
+    line = "Patient details used: " + (", ".join(used) if used else "none")
+    return line + (f" (not given: {', '.join(missing)})" if missing and used else "")

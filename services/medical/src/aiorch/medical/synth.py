@@ -92,3 +92,35 @@ def xray(seed: int, size: int = 512) -> Image.Image:
         draw.line([(x, 0), (x + rng.normal(0, 40), size)], fill=int(rng.integers(150, 230)), width=int(rng.integers(18, 40)))
     noisy = np.asarray(image.filter(ImageFilter.GaussianBlur(6)), dtype=np.float32) + rng.normal(0, 6, (size, size))
     return Image.fromarray(noisy.clip(0, 255).astype(np.uint8))
+
+
+def plain_skin(seed: int, size: int = 450) -> Image.Image:
+    """Skin with no lesion: tone, soft shading, pores and a few fine hairs."""
+    rng = np.random.default_rng(seed)
+    skin = np.array(SKIN_TONES[rng.integers(len(SKIN_TONES))], dtype=np.float32)
+    coarse = rng.normal(0, 1, (6, 6)).astype(np.float32)
+    shading = np.asarray(Image.fromarray(((coarse - coarse.min()) / np.ptp(coarse) * 255).astype(np.uint8))
+                         .resize((size, size), Image.Resampling.BICUBIC), dtype=np.float32)[..., None] / 255 - 0.5
+    pixels = skin + shading * 20 + rng.normal(0, 5, (size, size, 3))
+    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(rng.integers(0, 8)):
+        start = rng.uniform(0, size, 2)
+        draw.line([tuple(start), tuple(start + rng.normal(0, size / 5, 2))], fill=(60, 45, 35), width=1)
+    return image.filter(ImageFilter.GaussianBlur(0.8))
+
+
+def tattoo(seed: int, size: int = 450) -> Image.Image:
+    """Skin with a line tattoo: dark blue-black strokes and a filled shape, no lesion."""
+    rng = np.random.default_rng(seed)
+    image = plain_skin(seed, size)
+    draw = ImageDraw.Draw(image)
+    ink = (int(rng.integers(20, 50)), int(rng.integers(30, 60)), int(rng.integers(50, 90)))
+    for _ in range(rng.integers(4, 9)):
+        points = [tuple(rng.uniform(size * 0.1, size * 0.9, 2)) for _ in range(3)]
+        draw.line(points, fill=ink, width=int(rng.integers(4, 10)), joint="curve")
+    centre = rng.uniform(size * 0.3, size * 0.7, 2)
+    radius = size * rng.uniform(0.05, 0.12)
+    draw.polygon([(centre[0] + radius * np.cos(a), centre[1] + radius * np.sin(a))
+                  for a in np.linspace(0, 2 * np.pi, 5, endpoint=False)], fill=ink)
+    return image.filter(ImageFilter.GaussianBlur(1.0))

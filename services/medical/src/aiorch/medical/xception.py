@@ -135,12 +135,17 @@ class SkinLesionNet(nn.Module):
 
     def head(self, feature_map: torch.Tensor, metadata: torch.Tensor) -> torch.Tensor:
         """Logits from the last feature map (global average pooled) and the metadata."""
+        return self.head_parts(feature_map, metadata)[0]
+
+    def head_parts(self, feature_map: torch.Tensor, metadata: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits and the photo's 264-number embedding (the image branch, before metadata joins it),
+        which the out-of-scope guard compares with real dermoscopy."""
         pooled = feature_map.mean(dim=(2, 3))
         image = self.batch_normalization_4(F.relu(self.dense(pooled)))
         meta = self.batch_normalization_5(F.relu(self.dense_1(metadata)))
         meta = self.batch_normalization_6(F.relu(self.dense_2(meta)))
         joined = self.batch_normalization_7(F.relu(self.dense_3(torch.cat([image, meta], dim=1))))
-        return self.dense_4(joined)
+        return self.dense_4(joined), image
 
     def forward(self, image: torch.Tensor, metadata: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.head(self.features(image), metadata), dim=1)
