@@ -5,10 +5,14 @@ import csv
 import io
 import random
 
+from collections import Counter
+
+import pandas as pd
 import pytest
 
 from aiorch.contracts import CleaningSpec
 from aiorch.csv.cleaner import clean_bytes
+from aiorch.csv.repairs import _off_scale
 from aiorch.csv.spec import parse_instruction
 
 PLACES = [("02101", "Boston", "MA"), ("10001", "New York", "NY"), ("60601", "Chicago", "IL"), ("94103", "San Francisco", "CA"),
@@ -173,3 +177,73 @@ def test_list_values_are_not_folded_by_their_punctuation():
     rows = [["id", "genre"]] + [[str(n), "Action & Adventure,Comedy"] for n in range(8)] + [["8", "Action,Adventure,Comedy"]]
     cleaned, log, _ = run(rows)
     assert cleaned[-1][1] == "Action,Adventure,Comedy" and log == []
+
+
+def runs(seed: int = 5) -> list[list[str]]:
+    """Measurement runs: each (angle, chord, speed) setting is a run of rows over frequencies,
+    and the thickness is fixed by the three settings together (no one or two of them fix it)."""
+    rng = random.Random(seed)
+    rows = [["frequency", "angle", "chord", "speed", "thickness", "level"]]
+    thickness = {}
+    for angle in ("0", "4", "8"):
+        for chord in ("0.1524", "0.3048"):
+            for speed in ("39.6", "71.3"):
+                thickness[(angle, chord, speed)] = f"0.00{rng.randint(100000, 999999)}"
+    for (angle, chord, speed), value in thickness.items():
+        for frequency in ("500", "800", "1000", "1250", "1600", "2000", "2500", "3150", "4000", "5000"):
+            rows.append([frequency, angle, chord, speed, value, f"{rng.uniform(100, 140):.3f}"])
+    return rows
+
+
+def test_a_value_fixed_by_three_columns_together_is_repaired_when_it_looks_corrupted():
+    rows = runs()
+    truth = rows[25][4]
+    rows[25][4] = truth[4:6] * 2 + truth[6:8] * 2  # digits that lost their point: orders of magnitude off
+    cleaned, log, result = run(rows)
+    assert cleaned[25][4] == truth
+    change = next(entry for entry in log if entry["row"] == "25" and entry["column"] == "thickness")
+    assert change["rule"] == "dependency" and "angle" in change["evidence"] and "speed" in change["evidence"]
+
+
+def test_a_plausible_value_is_not_changed_by_a_three_column_dependency():
+    rows = runs()
+    other = rows[45][4]
+    assert rows[25][4] != other
+    rows[25][4] = other  # another run's thickness: a valid shape, so left alone
+    cleaned, log, _ = run(rows)
+    assert cleaned[25][4] == other
+    assert not [entry for entry in log if entry["column"] == "thickness"]
+
+
+def test_a_blank_cell_that_a_dependency_determines_is_filled_with_evidence():
+    rows = customers()
+    assert rows[15][2:4] == ["80202", "Denver"]
+    rows[15][3] = ""
+    cleaned, log, _ = run(rows)
+    assert cleaned[15][3] == "Denver"
+    change = next(entry for entry in log if entry["row"] == "15" and entry["column"] == "city")
+    assert change["rule"] == "dependency" and change["evidence"].startswith("blank") and "80202" in change["evidence"]
+
+
+def test_blanks_are_not_filled_from_a_dependency_where_the_column_often_lacks_a_value():
+    rows = customers()
+    for n in range(1, len(rows), 7):
+        rows[n][3] = ""  # one row in seven, over every zip: blank is a state the column has, not a gap
+    cleaned, log, _ = run(rows)
+    assert all(cleaned[n][3] == "" for n in range(1, len(rows), 7))
+    assert not [entry for entry in log if entry["column"] == "city" and entry["rule"] == "dependency"]
+
+
+def test_a_token_with_every_character_doubled_is_undone_to_a_known_value():
+    rng = random.Random(2)
+    rows = [["run", "speed"]] + [[str(n), rng.choice(["31.7", "39.6", "55.5", "71.3"])] for n in range(60)]
+    rows[10][1] = "7711..33"
+    cleaned, log, _ = run(rows)
+    assert cleaned[10][1] == "71.3"
+    assert next(entry for entry in log if entry["row"] == "10")["rule"] == "token"
+
+
+def test_a_number_orders_of_magnitude_off_its_columns_usual_range_is_suspect():
+    values = pd.Series(["0.0031", "0.0042", "0.0028", "0.0051", "331138", "0.0009", "12"], dtype="string")
+    counts = Counter({value: 20 for value in values[:4]}) + Counter({"0.0009": 20}) + Counter({"331138": 1, "12": 1})
+    assert _off_scale(values, counts).tolist() == [False, False, False, False, True, False, True]

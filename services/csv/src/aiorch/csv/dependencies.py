@@ -6,7 +6,10 @@ the rows in repeated groups agree with their group's majority) and that is much 
 chance would give (B is not nearly constant). A cell that disagrees with a strong group of
 an accepted dependency is repaired from the group's majority, unless another dependency
 backs the cell's own value or proposes a different one: an error in A itself then shows as
-a disagreement and is left alone. Discovery runs on a bounded sample, so a file of any size
+a disagreement and is left alone. Pairs A1 + A2 -> B and triples A1 + A2 + A3 -> B are
+searched for what one column does not explain (a triple repairs only cells that look
+corrupted), and a blank cell a strong group determines is filled where blanks are rare.
+Discovery runs on a bounded sample, so a file of any size
 costs the same; the learned maps (A value -> B value) can then be applied batch by batch.
 """
 
@@ -30,6 +33,11 @@ WEAK_SHARE = 0.5      # ... or this share when the cell holds a magnet value (se
 PAIR_COLUMNS = 10     # pairs of columns on the left: among this many coarsest columns
 PAIR_TESTS = 300      # ... at most this many tests
 PAIR_GROUP_ROWS = 20  # ... whose groups hold this many rows on average
+TRIPLE_COLUMNS = 8    # three columns on the left: among this many coarsest columns,
+TRIPLE_TESTS = 200    # ... at most this many tests,
+TRIPLE_GROUP_ROWS = 8   # ... groups of this many rows on average; such a dependency repairs
+                        # only cells that look corrupted (see propose)
+FILL_BLANKS = 0.05    # blanks are filled from a dependency only in columns with at most this share blank
 MAGNET_USUAL = 2      # magnets only where a B value usually sits in one or two groups
 KEY_JOIN = "\x1f"
 FREE_TEXT_CHARS = 40  # mean length above which a column is free text
@@ -138,7 +146,48 @@ def discover(frame: pd.DataFrame, sample_rows: int = SAMPLE_ROWS) -> list[Depend
                 dependency = _test((first, second), rhs, *pair, *coded[rhs])
                 if dependency:
                     found.append(dependency)
+    found += _triples(coarse[:TRIPLE_COLUMNS], usable, coded, {d.rhs for d in found})
     return found
+
+
+def _triples(coarse: list[str], usable: list[str], coded: dict, explained: set[str]) -> list[Dependency]:
+    """Three columns on the left, for what no single column or pair explains (a measurement
+    fixed by three settings of a run): bounded tests, and groups that are runs of rows, not a
+    near-key. B may determine the left columns in turn; the leads check in propose() and
+    the rule that such a dependency only repairs suspect cells keep that safe."""
+    targets = [rhs for rhs in usable if rhs not in explained]
+    found: list[Dependency] = []
+    tests = 0
+    for i, first in enumerate(coarse):
+        for j, second in enumerate(coarse[i + 1:], i + 1):
+            if tests >= TRIPLE_TESTS or not targets:
+                return found
+            pair = None
+            for third in coarse[j + 1:]:
+                if not _runs(coded[first][0], coded[second][0], coded[third][0]):
+                    continue
+                triple = None
+                for rhs in targets:
+                    if rhs in (first, second, third) or tests >= TRIPLE_TESTS:
+                        continue
+                    pair = pair or _combine(coded[first], coded[second])
+                    triple = triple or _combine(pair, coded[third])
+                    tests += 1
+                    dependency = _test((first, second, third), rhs, *triple, *coded[rhs])
+                    if dependency:
+                        found.append(dependency)
+                targets = [rhs for rhs in targets if rhs not in {d.rhs for d in found}]  # one explains it
+    return found
+
+
+def _runs(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> bool:
+    """Whether three columns' values group rows in runs (TRIPLE_GROUP_ROWS on average, over the
+    groups of GROUP_MIN rows or more): a cheap check before the triple is built and tested."""
+    present = (a >= 0) & (b >= 0) & (c >= 0)
+    joined = (a[present].astype(np.int64) * (b.max() + 2) + b[present]) * (c.max() + 2) + c[present]
+    sizes = np.unique(joined, return_counts=True)[1]
+    sizes = sizes[sizes >= GROUP_MIN]
+    return len(sizes) >= MIN_GROUPS and sizes.sum() >= TRIPLE_GROUP_ROWS * len(sizes)
 
 
 def _majorities(a: np.ndarray, b: np.ndarray, width: int):
@@ -169,7 +218,7 @@ def _test(lhs, rhs, a, a_values, a_counts, b, b_values, b_counts) -> Dependency 
         return None
     width = len(b_values)
     group, value, counts, best, sizes = _majorities(a[rows], b[rows], width)
-    if len(best) < MIN_GROUPS or len(lhs) > 1 and support < PAIR_GROUP_ROWS * len(best):
+    if len(best) < MIN_GROUPS or len(lhs) > 1 and support < (PAIR_GROUP_ROWS if len(lhs) == 2 else TRIPLE_GROUP_ROWS) * len(best):
         return None  # a pair of columns that is nearly a key holds by its small groups alone
     consistent = _consistent(counts, best, sizes)
     if consistent < HOLDS:
@@ -198,8 +247,8 @@ def learn_groups(frame: pd.DataFrame, dependencies: list[Dependency]) -> None:
     """Refit each dependency's groups on the whole frame (discovery may have used a sample)."""
     for dependency in dependencies:
         left = _codes(frame[dependency.lhs[0]])
-        if len(dependency.lhs) == 2:
-            left = _combine(left, _codes(frame[dependency.lhs[1]]))
+        for column in dependency.lhs[1:]:
+            left = _combine(left, _codes(frame[column]))
         full = _test(dependency.lhs, dependency.rhs, *left, *_codes(frame[dependency.rhs]))
         dependency.groups = full.groups if full else {}
         dependency.magnets = full.magnets if full else set()
@@ -237,14 +286,24 @@ def propose(frame: pd.DataFrame, dependencies: list[Dependency],
         known = expected.notna()
         agree = (known & (rhs == expected)).fillna(False).to_numpy()
         keep[dependency.rhs] = keep.get(dependency.rhs, 0) + agree.astype(int)
-        present = rhs.notna() & ~rhs.str.lower().isin(v.MISSING_MARKERS).fillna(True)
-        differ = (known & present).fillna(False).to_numpy() & ~agree
+        present = (rhs.notna() & ~rhs.str.lower().isin(v.MISSING_MARKERS).fillna(True)).fillna(False).to_numpy()
+        differ = known.fillna(False).to_numpy() & present & ~agree
+        # A blank cell is filled when the group is consistent, in a column where blanks are rare
+        # (a gap, not a value the column may lack).
+        if 0 < (~present).sum() <= FILL_BLANKS * len(frame):
+            differ |= known.fillna(False).to_numpy() & ~present
         explained: dict[tuple[str, str], bool] = {}
         for position in np.flatnonzero(differ):
             key, old = lhs.iloc[position], rhs.iloc[position]
             majority, n, size = dependency.groups[key]
+            if not present[position]:
+                if n >= REPAIR_SHARE * size and len(dependency.lhs) < 3:
+                    votes[(position, dependency.rhs)][majority].append(
+                        f"blank; {' + '.join(dependency.lhs)} {key.replace(KEY_JOIN, ' + ')} → {n} other rows say "
+                        f"{majority!r} ({dependency.describe()})")
+                continue
             doubtful = old in dependency.magnets or (dependency.rhs in suspect and suspect[dependency.rhs][position])
-            if n < REPAIR_SHARE * size and not doubtful:
+            if n < REPAIR_SHARE * size and not doubtful or len(dependency.lhs) > 2 and not doubtful:
                 continue
             if len(dependency.lhs) > 1 and any((i, part, old) in dependency.leads for i, part in enumerate(key.split(KEY_JOIN))):
                 continue  # the old value fits the row if the other left-hand value were the wrong one

@@ -17,6 +17,7 @@ from .tokens import TokenPlan, signatures
 
 TOKEN_KINDS = ("number", "category", "text")
 MAX_TOKEN_CHARS = 30  # longer values are prose, where odd punctuation is normal
+SCALE_ORDERS = 2      # a number this many orders of magnitude off its column's usual range is suspect
 
 
 def enabled(spec: CleaningSpec, family: str) -> bool:
@@ -154,10 +155,30 @@ def suspects(frame: pd.DataFrame, profiles: Profiles) -> dict[str, np.ndarray]:
         if number:
             unusual = ~values.str.fullmatch(r"-?\d+(?:\.\d+)?").fillna(False).to_numpy()
             odd[unusual] |= values[unusual].map(lambda value: v.split_number(value) is None).astype(bool)
+            odd |= _off_scale(values, profiles.counts(column))
         odd_values = set(values[odd.to_numpy()])
         if odd_values:
             found[column] = frame[column].astype("string").str.strip().isin(odd_values).fillna(False).to_numpy()
     return found
+
+
+def _off_scale(values: pd.Series, counts: Counter) -> pd.Series:
+    """Numbers more than SCALE_ORDERS orders of magnitude outside the range of the middle half
+    of the column's rows (`663377` among thicknesses of 0.002-0.05: digits that lost their point)."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float).abs().to_numpy()
+    known = numbers > 0  # NaN compares False
+    if known.sum() < 2:
+        return pd.Series(False, index=values.index)
+    scale = np.full(len(numbers), np.nan)
+    scale[known] = np.log10(numbers[known])
+    weights = np.array([counts[value] for value in values[known]], dtype=float)
+    order = np.argsort(scale[known])
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    ranked = scale[known][order]
+    low, high = ranked[np.searchsorted(cumulative, 0.25)], ranked[min(np.searchsorted(cumulative, 0.75), len(ranked) - 1)]
+    outside = np.zeros(len(numbers), dtype=bool)
+    outside[known] = (scale[known] < low - SCALE_ORDERS) | (scale[known] > high + SCALE_ORDERS)
+    return pd.Series(outside, index=values.index)
 
 
 def repair_dependencies(frame: pd.DataFrame, profiles: Profiles, log,

@@ -1,8 +1,8 @@
 """Corrupted tokens: values whose shape is an outlier in their column (`AK-*`, `d''Argence`,
-`55..`, `3595x`, `g2011`, `211` among four-digit years).
+`55..`, `7711..33`, `3595x`, `g2011`, `211` among four-digit years).
 
 A corrupted token is repaired only when exactly one value the column already holds, several
-times, is one edit away (or is the token with its junk suffix or doubled punctuation undone);
+times, is one edit away (or is the token with its junk suffix, doubled punctuation or doubled characters undone);
 an `x` stands for an unknown digit and is matched, never deleted. Otherwise the token is left
 and reported for validation: deleting characters would invent a value.
 """
@@ -113,6 +113,8 @@ class TokenPlan:
             undone.add(suffix.group(1))
         if _DOUBLED.search(value):
             undone.add(_DOUBLED.sub(lambda match: match.group(0)[0], value))
+        if len(value) >= 4 and len(value) % 2 == 0 and value[0::2] == value[1::2]:
+            undone.add(value[0::2])  # every character doubled (`7711..33` for `71.3`)
         found = {c for c in undone if c in self.candidates}
         if found:
             return found
