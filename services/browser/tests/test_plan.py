@@ -66,8 +66,13 @@ def test_values_read_off_the_page_feed_the_next_action():
 
 
 def test_exploring_clauses_and_no_verb_read_the_page():
-    plan = steps('Expand the sections below, to find and click on the link "augue".')
+    plan = steps('Switch between the tabs to find and click on the link "augue".')
     assert [k for k, _, _ in plan] == ["explore", "click"]
+    # Expanding sections is a real action on the page, never a hint.
+    plan = parse('Expand the sections below, to find and click on the link "augue".', {"url": "https://x.org"}, 5).actions
+    assert [(a.kind, a.spec.role, a.options) for a in plan[1:3]] == [("expand", "section", ("all",)), ("click", "link", ())]
+    one = parse("Expand the section below and click submit.", {"url": "https://x.org"}, 5).actions
+    assert [(a.kind, a.options) for a in one[1:3]] == [("expand", ()), ("click", ())]
     assert [a.kind for a in parse("what does https://x.org say about shipping", {}, 5).actions] == ["open", "screenshot"]
     assert parse("summarise https://x.org", {}, 5).read_only
 

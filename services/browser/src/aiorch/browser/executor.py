@@ -14,7 +14,7 @@ from aiorch.runtime.agent import StepFailure
 
 from .extract import EXTRACT, NEXT_LINK
 from .perform import Performer, Step
-from .plan import BrowsePlan
+from .plan import READ_KINDS, BrowsePlan
 from .policy import Refused, UrlPolicy
 
 CHROMIUM_ARGS = [
@@ -147,7 +147,7 @@ async def browse(shared: SharedBrowser, plan: BrowsePlan, limits: Limits | None 
 
 def failure(result: BrowseResult) -> StepFailure:
     """The step fails naming the first action not done, its target and the closest candidates seen."""
-    step = result.not_done[0]
+    step = next((s for s in result.not_done if s.kind != "explore"), result.not_done[0])
     message = f"could not {step.description}: {step.reason}"
     if step.candidates:
         message += "; closest seen: " + ", ".join(step.candidates[:5])
@@ -221,9 +221,15 @@ async def _run(session: Session, plan: BrowsePlan, limits: Limits) -> BrowseResu
     page.on("dialog", on_dialog)
     performer = Performer(page, plan.instruction)
     failed = False
-    for action in plan.actions:
+    folded: Step | None = None  # "switch between the tabs to find ...": carried out by the next action
+    for index, action in enumerate(plan.actions):
         if failed and action.kind not in ("screenshot",):
             result.steps.append(Step(action.kind, action.describe(), "skipped", "an earlier action was not done"))
+            continue
+        if action.kind == "explore" and any(a.kind not in READ_KINDS for a in plan.actions[index + 1:]):
+            folded = Step(action.kind, action.describe(), "not_done", code="not_done",
+                          reason="the action it leads to was not done")
+            result.steps.append(folded)
             continue
         if action.kind not in ("open", "wait", "next_pages", "screenshot"):
             seen = len(result.dialogs)
@@ -232,6 +238,14 @@ async def _run(session: Session, plan: BrowsePlan, limits: Limits) -> BrowseResu
                 step.reason = "; ".join(filter(None, [step.reason, "the page opened a dialog, dismissed: "
                                                       + " | ".join(result.dialogs[seen:])]))
             result.steps.append(step)
+            if folded is not None:  # done exactly when the action it leads to was done
+                if step.status == "done":
+                    opened = [n for n in step.reason.split("; ") if n.startswith("opened ")]
+                    folded.status, folded.code = "done", ""
+                    folded.reason = (", ".join(opened) if opened else "the target was already shown") \
+                        + f" (to {step.description})"
+                    result.actions.append(folded.description)
+                folded = None
             if step.status == "done":
                 result.actions.append(action.describe())
             failed = step.status == "not_done"

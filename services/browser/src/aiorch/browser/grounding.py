@@ -270,6 +270,14 @@ def ground(candidates: list[dict], target: Target, purpose: str, exclude: set[st
             c.score += 0.2
         c.why = why
         scored.append(c)
+    for strict in (True, False):
+        if target.name and any(_exact(target.name, c.data, strict) for c in scored):
+            # The name as written (case and punctuation included; else case aside) is on the page, maybe still
+            # hidden: a near spelling ("ut." or "Ut" for "ut") is a different element.
+            for c in scored:
+                if not _exact(target.name, c.data, strict):
+                    c.score -= 0.3
+            break
     scored = _prefer_innermost(scored)
     visible = [c for c in scored if c.data["visible"] and c.data["enabled"]]
     closest = [c.label() for c in sorted(scored, key=lambda c: -c.score)[:5]]
@@ -296,6 +304,16 @@ def ground(candidates: list[dict], target: Target, purpose: str, exclude: set[st
     if ties and not target.any and not target.ordinal:
         return Grounding(None, hidden=hidden, ambiguous=[best_visible, *ties[:3]], closest=closest)
     return Grounding(best_visible, hidden=hidden, closest=closest)
+
+
+def _exact(name: str, d: dict, strict: bool = False) -> bool:
+    """The element's own name or text is the name exactly, punctuation included (strict: case too)."""
+    same = (lambda text: " ".join(text.split())) if strict else norm
+    wanted = same(name)
+    texts = [d["aria"], d["title"], d["alt"], d["own"], d["full"], *d["labels"]]
+    if d["role"] == "button":
+        texts.append(d["value"])
+    return any(same(t) == wanted for t in texts if t)
 
 
 def _prefer_innermost(scored: list[Candidate]) -> list[Candidate]:

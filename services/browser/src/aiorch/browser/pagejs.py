@@ -12,21 +12,41 @@ OPENER = "(id) => {" + _VIS + """
   if (!el) return null;
   let hidden = el;
   while (hidden.parentElement && !vis(hidden.parentElement)) hidden = hidden.parentElement;
-  const mark = (o) => { if (!o.dataset.aiorchId) o.dataset.aiorchId = "o" + Math.random().toString(36).slice(2, 8);
-                        return {id: o.dataset.aiorchId, text: norm(o.innerText).slice(0, 60)}; };
-  // A control that names the hidden panel (tabs, disclosure buttons).
+  // A control (a tab, a disclosure header) is clicked at once; anything else is hovered first (menus).
+  const mark = (o, control) => { if (!o.dataset.aiorchId) o.dataset.aiorchId = "o" + Math.random().toString(36).slice(2, 8);
+    return {id: o.dataset.aiorchId, text: norm(o.innerText).slice(0, 60),
+            control: !!control || o.hasAttribute("aria-expanded") || o.hasAttribute("aria-selected")
+                     || ["tab", "button"].includes(o.getAttribute("role") || "") || o.tagName === "SUMMARY"}; };
+  // A control that names the hidden panel (tabs, disclosure buttons), by any attribute that points at its id.
   if (hidden.id) {
     const esc = CSS.escape(hidden.id);
     for (const o of document.querySelectorAll(`[aria-controls~="${esc}"], [href="#${esc}"], [data-target="#${esc}"], [data-bs-target="#${esc}"]`))
-      if (vis(o)) return mark(o);
+      if (vis(o)) return mark(o, true);
+    for (const o of document.body.querySelectorAll("*")) {
+      if (o === hidden || hidden.contains(o) || !vis(o)) continue;
+      for (const a of o.attributes)
+        if ((a.name.startsWith("data-") || a.name === "for") && (a.value === hidden.id || a.value === "#" + hidden.id)) return mark(o, true);
+    }
   }
   const labelled = hidden.getAttribute("aria-labelledby");
   if (labelled && vis(document.getElementById(labelled))) return mark(document.getElementById(labelled));
+  // Never a content panel: clicking one lands on whatever is at its centre (another link).
+  const controls = "a, button, input, select, textarea, [onclick], [role=button], [role=link], [role=tab]";
+  const header = (o) => norm(o.innerText).length <= 80 && !o.querySelector(controls);
   // The visible element just before it (an accordion header, a tree folder, a menu item, a "more" icon).
   let prev = hidden.previousElementSibling;
   while (prev && !vis(prev)) prev = prev.previousElementSibling;
-  if (prev) return mark(prev);
-  return hidden.parentElement && hidden.parentElement !== document.body ? mark(hidden.parentElement) : null;
+  if (prev && header(prev)) return mark(prev);
+  // A list of tabs before the panels: the tab at the hidden panel's position.
+  const panels = [...hidden.parentElement.children].filter((c) => c.tagName === hidden.tagName && c.className === hidden.className);
+  for (let list = hidden.previousElementSibling; list; list = list.previousElementSibling) {
+    if (panels.includes(list) || !vis(list)) continue;
+    const items = [...list.children].filter(vis);
+    if (items.length === panels.length && items.every(header)) return mark(items[panels.indexOf(hidden)], true);
+    break;
+  }
+  const parent = hidden.parentElement;
+  return parent && parent !== document.body && header(parent) ? mark(parent) : null;
 }"""
 
 NTH_WORD = "([kind, n, echo]) => {" + _VIS + """
@@ -141,3 +161,66 @@ CALENDAR = "([day]) => {" + _VIS + """
   return {month: title[1] || null, year: title[2] ? Number(title[2]) : null, day: dayId,
           prev: nav(/prev|previous|<|‹|«/i), next: nav(/next|>|›|»/i)};
 }"""
+
+SECTIONS = "() => {" + _VIS + """
+  // Collapsible sections: their headers and whether each is expanded (details/summary, aria-expanded,
+  // else a clickable header whose next sibling is the panel).
+  const out = [], seen = new Set();
+  const mark = (o, expanded) => {
+    if (!o.dataset.aiorchId) o.dataset.aiorchId = "s" + Math.random().toString(36).slice(2, 8);
+    seen.add(o);
+    out.push({id: o.dataset.aiorchId, text: norm(o.innerText).slice(0, 60), expanded});
+  };
+  for (const d of document.querySelectorAll("details")) {
+    const s = d.querySelector(":scope > summary");
+    if (s && vis(s)) mark(s, d.open);
+  }
+  for (const h of document.querySelectorAll("[aria-expanded]")) {
+    const role = h.getAttribute("role") || "";
+    if (seen.has(h) || !vis(h) || ["combobox", "listbox", "searchbox", "textbox"].includes(role)
+        || ["INPUT", "SELECT", "TEXTAREA"].includes(h.tagName)) continue;
+    mark(h, h.getAttribute("aria-expanded") === "true");
+  }
+  if (!out.length) {
+    for (const h of document.querySelectorAll("h1, h2, h3, h4, h5, h6, button, [role=button], dt, [onclick]")) {
+      const next = h.nextElementSibling;
+      if (!vis(h) || !next || h.closest("form") && h.tagName === "BUTTON") continue;
+      const clickable = getComputedStyle(h).cursor === "pointer" || h.tagName === "BUTTON"
+        || h.getAttribute("role") === "button" || h.hasAttribute("onclick") || h.tagName === "SUMMARY";
+      if (clickable && !next.matches("h1, h2, h3, h4, h5, h6, button, [role=button], dt")) mark(h, vis(next));
+    }
+  }
+  return out;
+}"""
+
+EXPANDED = "([id, strict]) => {" + _VIS + """
+  // Whether the section a header opens is expanded now (null when the page does not say; strict: only
+  // when the page marks it, aria-expanded or <details>, not guessed from the next sibling).
+  const h = byId(id);
+  if (!h) return null;
+  if (h.tagName === "SUMMARY" && h.parentElement.tagName === "DETAILS") return h.parentElement.open;
+  if (h.hasAttribute("aria-expanded")) {
+    const controls = h.getAttribute("aria-controls");
+    const panel = controls && document.getElementById(controls.split(" ")[0]);
+    return h.getAttribute("aria-expanded") === "true" && (!panel || vis(panel) || getComputedStyle(panel).display !== "none");
+  }
+  const next = h.nextElementSibling;
+  return next && !strict ? vis(next) : null;
+}"""
+
+STATE = """(el) => ({selected: el.getAttribute("aria-selected"), checked: ["checkbox", "radio"].includes(el.type) ? el.checked : null,
+  connected: el.isConnected})"""
+
+STILL = """(limit) => new Promise((resolve) => {
+  // Resolves once the page's layout has stopped moving (a section sliding open or shut) for three frames.
+  const start = performance.now();
+  let last = "", same = 0;
+  const tick = () => {
+    const now = [document.body.scrollHeight, ...[...document.querySelectorAll("[aria-expanded] + *, details")]
+      .slice(0, 50).map((e) => Math.round(e.getBoundingClientRect().height))].join(",");
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 3 || performance.now() - start > limit) resolve(same >= 3); else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})"""

@@ -87,7 +87,7 @@ class Performer:
                 opener = await self.page.evaluate(pagejs.OPENER, grounding.hidden.id)
                 if opener and opener["id"] not in opened:
                     opened.append(opener["id"])
-                    await self._open(opener["id"], grounding.hidden.id)
+                    await self._open(opener["id"], grounding.hidden.id, opener.get("control", False))
                     self.notes.append(f"opened '{opener['text']}'")
                     continue
             return self._chosen(grounding, target)
@@ -102,9 +102,10 @@ class Performer:
         where = "visible and enabled " if grounding.hidden else ""
         raise NotDone("element_not_found", f"no {where}element for {target.words()} on {self.page.url}", grounding.closest)
 
-    async def _open(self, opener: str, hidden: str) -> None:
-        """Hover the opener (menus), then click it if that did not show the target (tabs, sections, trees)."""
-        for how in ("hover", "click"):
+    async def _open(self, opener: str, hidden: str, control: bool = False) -> None:
+        """Hover the opener (menus), then click it if that did not show the target (tabs, sections, trees); a
+        control that says what it opens (a tab, a disclosure header) is clicked at once."""
+        for how in ("click",) if control else ("hover", "click"):
             try:
                 if how == "hover":
                     await self.loc(opener).hover(timeout=CLICK_TIMEOUT_MS)
@@ -214,7 +215,8 @@ class Performer:
         return "; ".join(f"{names[i]} = '{v}'" for i, v in filled.items()) + f"; then {controls[0].label()}"
 
     async def do_explore(self, action: Action) -> str:
-        raise _Skip("hidden content (tabs, sections, folders, menus) is opened when a later target needs it")
+        """Only reached when no action follows (the executor folds it into the next one): nothing to look for."""
+        raise NotDone("not_understood", "nothing named to look for: say what to find or click")
 
     async def do_click(self, action: Action) -> str:
         try:
@@ -232,10 +234,29 @@ class Performer:
             # An icon may swap its image on hover; let that happen before the click lands.
             await self.loc(found.id).hover(timeout=CLICK_TIMEOUT_MS)
             await asyncio.sleep(0.15)
+        before = await self.loc(found.id).evaluate(pagejs.STATE)
         note = await self.click(found.id)
         if note:
             self.notes.append(note)
+        await self._verify_click(found, before)
         return found.label()
+
+    async def _verify_click(self, found: Candidate, before: dict) -> None:
+        """Where the page says what a click should do (a tab becomes selected, a checkbox or radio changes),
+        check that it did."""
+        if before["selected"] is None and before["checked"] is None:
+            return
+        await self.settle()
+        try:
+            after = await self.loc(found.id).evaluate(pagejs.STATE, timeout=1000)
+        except PlaywrightError:
+            return  # the element went away with the click (a new page, a re-render): nothing left to check
+        if before["selected"] is not None and after["selected"] is not None and after["selected"] != "true":
+            raise NotDone("failed", f"{found.label()} is not selected after the click")
+        if before["checked"] is not None and after["checked"] == before["checked"] and found.data["role"] != "radio":
+            raise NotDone("failed", f"{found.label()} did not change when clicked")
+        if found.data["role"] == "radio" and after["checked"] is False:
+            raise NotDone("failed", f"{found.label()} is not selected after the click")
 
     async def _locate_click(self, action: Action) -> Candidate:
         try:
@@ -252,9 +273,53 @@ class Performer:
         return found.label()
 
     async def do_expand(self, action: Action) -> str:
-        return await self.do_click(action)
+        """Open (or, for collapse, close) a collapsible section by clicking its header, only when it is not
+        already in that state, and check that the click had that effect."""
+        want = action.kind == "expand"
+        if not action.spec.name:
+            return await self._toggle_sections(want, every=bool(action.options))
+        spec = action.spec
+        if spec.role == "section":
+            spec = Target(spec.name, "", spec.ordinal, spec.scope, spec.any)
+        found = await self.locate(spec, "click")
+        before = await self.page.evaluate(pagejs.EXPANDED, [found.id, True])
+        if before is want:
+            self.notes.append(f"already {'expanded' if want else 'collapsed'}")
+            return found.label()
+        note = await self.click(found.id)
+        if note:
+            self.notes.append(note)
+        await self.settle()
+        await self.page.evaluate(pagejs.STILL, 1500)
+        after = await self.page.evaluate(pagejs.EXPANDED, [found.id, True])
+        if after is not None and after is not want:
+            raise NotDone("failed", f"{found.label()} is still {'collapsed' if want else 'expanded'} after the click")
+        return found.label()
 
-    do_collapse = do_expand
+    async def do_collapse(self, action: Action) -> str:
+        return await self.do_expand(action)
+
+    async def _toggle_sections(self, want: bool, every: bool) -> str:
+        sections = await self.page.evaluate(pagejs.SECTIONS)
+        if not sections:
+            raise NotDone("element_not_found", f"no collapsible section on {self.page.url}", _nearby(await self.collect()))
+        to_change = [s for s in sections if s["expanded"] is not want]
+        state = "expanded" if want else "collapsed"
+        if not to_change:
+            self.notes.append(f"already {state}")
+            return ", ".join(f"'{s['text']}'" for s in sections[:5])
+        changed = []
+        for section in to_change if every else to_change[:1]:
+            note = await self.click(section["id"])
+            if note:
+                self.notes.append(note)
+            await self.settle()
+            if await self.page.evaluate(pagejs.EXPANDED, [section["id"], False]) is not want:
+                raise NotDone("failed", f"section '{section['text']}' is not {state} after clicking its header")
+            changed.append(f"'{section['text']}'")
+        # Sections slide open and shut: what the next action grounds must not be moving away.
+        await self.page.evaluate(pagejs.STILL, 1500)
+        return "section " + ", ".join(changed)
 
     async def do_focus(self, action: Action) -> str:
         found = await self.locate(action.spec, "focus")

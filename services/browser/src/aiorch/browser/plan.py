@@ -28,7 +28,7 @@ _VERBS = {
     "read": "read", "get": "read", "extract": "read", "list": "read", "scrape": "read", "take": "read", "show": "read",
     "go": "explore", "move": "hover", "double-click": "click", "mark": "check", "clear": "fill", "drag": "unsupported",
 }
-_READ_KINDS = {"open", "wait", "next_pages", "screenshot", "read"}
+READ_KINDS = {"open", "wait", "next_pages", "screenshot", "read"}
 
 ROLE_WORDS = [
     (r"radio(?:\s+button)?s?|option\s+buttons?", "radio"), (r"check\s*box(?:es)?|tick\s*box(?:es)?", "checkbox"),
@@ -103,7 +103,11 @@ class Action:
             "select": f"select {', '.join(repr(o) for o in self.options) or repr(self.value)}"
                       + (f" in {self.spec.words()}" if self.spec.role or self.spec.name else ""),
             "check": f"check {target}", "uncheck": f"uncheck {target}", "focus": f"focus {target}",
-            "hover": f"hover over {target}", "expand": f"expand {target}", "collapse": f"collapse {target}",
+            "hover": f"hover over {target}",
+            "expand": f"expand {target}" if self.spec.name or self.spec.role != "section" else
+                      f"expand {'every collapsed section' if self.options else 'the section'}",
+            "collapse": f"collapse {target}" if self.spec.name or self.spec.role != "section" else
+                        f"collapse {'every expanded section' if self.options else 'the section'}",
             "scroll": f"scroll to {target}", "set": f"set {target} to '{self.value}'",
             "find": f"find {self.target} ({self.value})", "copy": f"copy the text of {target}",
             "explore": f"{self.target} (hidden content is opened as needed)",
@@ -121,7 +125,7 @@ class BrowsePlan:
 
     @property
     def read_only(self) -> bool:
-        return all(action.kind in _READ_KINDS for action in self.actions)
+        return all(action.kind in READ_KINDS for action in self.actions)
 
 
 def parse(instruction: str, params: dict, max_pages: int) -> BrowsePlan:
@@ -443,9 +447,14 @@ def _simple(kind: str):
     def handler(word: str, rest: str, clause: Clause) -> list[Action]:
         rest = re.sub(r"^(?:over|on|to|down to|up to|into)\s+", "", rest, flags=re.IGNORECASE)
         plain = re.sub(r"\x00\d+\x00", "", rest)
-        if kind in ("expand", "collapse") and re.fullmatch(
-                r"\s*(?:all\s+)?(?:the\s+)?(?:sections?|items?|tabs?|folders?|panels?|menus?)?\s*(?:below|above|here)?\s*", plain,
-                re.IGNORECASE) and not _quoted_values(rest, clause):
+        unnamed = kind in ("expand", "collapse") and not _quoted_values(rest, clause)
+        section = re.fullmatch(r"\s*(all\s+)?(?:the\s+|a\s+|each\s+|every\s+)?(?:(sections|panels)|sections?|panels?)?\s*"
+                               r"(?:below|above|here|on the page)?\s*", plain, re.IGNORECASE)
+        if unnamed and section:  # a real action on the page's collapsible sections, never a hint
+            every = bool(section.group(1) or section.group(2))
+            return [Action(kind, "", spec=Target("", "section"), options=("all",) if every else ())]
+        if unnamed and re.fullmatch(r"\s*(?:all\s+)?(?:the\s+)?(?:items?|tabs?|folders?|menus?)\s*(?:below|above|here)?\s*",
+                                    plain, re.IGNORECASE):
             return [Action("explore", f"{word} {rest}".strip())]
         target = _target(rest, clause)
         return [Action(kind, target.name, spec=target)]
