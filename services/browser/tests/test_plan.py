@@ -91,3 +91,12 @@ def test_the_llm_is_offered_the_offline_plan_as_a_first_guess():
     plan = parse("open https://x.org and click 'Orders'", {}, 5)
     text = task_text("open https://x.org and click 'Orders'", [a.describe() for a in plan.actions])
     assert "first guess" in text and "2. click 'Orders'" in text and text.endswith(DATA_NOTE)
+
+
+def test_the_address_given_twice_is_opened_once_so_the_actions_are_kept():
+    url = "http://127.0.0.1:8000/form.html"
+    plan = parse(f"On {url}: check the 3rd radio button and enter \"-7\" into the 2nd textbox", {"url": url}, 5)
+    assert [action.kind for action in plan.actions].count("open") == 1
+    assert plan.actions[0].kind == "open" and plan.actions[-1].kind == "screenshot"
+    other = parse(f"open {url} and then open http://127.0.0.1:8000/other.html", {"url": url}, 5)
+    assert [action.target for action in other.actions if action.kind == "open"] == [url, "http://127.0.0.1:8000/other.html"]

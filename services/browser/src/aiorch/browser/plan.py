@@ -133,6 +133,9 @@ def parse(instruction: str, params: dict, max_pages: int) -> BrowsePlan:
     urls = [url.rstrip(".,;:!?") for url in URL.findall(text)]
     if isinstance(params.get("url"), str):
         urls.insert(0, params["url"])
+    # The planner passes the request's address in params and the instruction repeats it: opening
+    # it a second time after the actions would throw away what they did.
+    urls = list(dict.fromkeys(urls))
     if not urls:
         raise StepFailure("no_url", "no web address in the instruction: include one like https://example.org")
     body = _strip_addresses(text)
