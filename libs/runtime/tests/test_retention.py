@@ -1,6 +1,5 @@
 """Deleting a task and expiring old ones, over a real nats-server, on both storage backends."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,17 +8,9 @@ from nats.js.errors import NotFoundError
 
 from aiorch.contracts import EventType, TaskEvent, TaskRecord, TaskSubmitted, new_task_id, subjects, utcnow
 from aiorch.runtime.retention import delete_task, parse_duration, sweep, task_created_at
-from aiorch.runtime.storage import LocalObjectStore, S3ObjectStore
 
 pytestmark = pytest.mark.nats
 
-
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalObjectStore(tmp_path / "objects")
-    server = request.getfixturevalue("moto_s3")
-    return S3ObjectStore(server.endpoint, "testing", "testing-secret", f"aiorch-{uuid.uuid4().hex[:12]}", secure=False)
 
 
 async def make_task(bus, store, owner="alice", age_s=0.0) -> str:

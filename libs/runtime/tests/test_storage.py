@@ -3,19 +3,11 @@ real S3 API server (MinIO too, where a Docker engine answers)."""
 
 import hashlib
 import io
-import uuid
 
 import pytest
 
-from aiorch.runtime.storage import LocalObjectStore, ObjectNotFound, S3ObjectStore, safe_name
+from aiorch.runtime.storage import ObjectNotFound, S3ObjectStore, safe_name
 
-
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalObjectStore(tmp_path / "objects")
-    server = request.getfixturevalue("moto_s3")
-    return S3ObjectStore(server.endpoint, "testing", "testing-secret", f"aiorch-{uuid.uuid4().hex[:12]}", secure=False)
 
 
 def test_put_get_round_trip_with_a_checksummed_ref(store):
