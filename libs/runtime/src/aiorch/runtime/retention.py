@@ -11,12 +11,13 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from nats.js.errors import KeyNotFoundError, NoKeysError, NotFoundError
+from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from aiorch.contracts import TaskRecord, subjects, utcnow
 
 from .broker import Bus
 from .logs import get_logger
+from .records import read_record, task_ids
 from .storage import ObjectStore
 
 log = get_logger(__name__)
@@ -93,21 +94,11 @@ async def sweep(
     task has no record any more; the ids of the tasks removed."""
     now = now or utcnow()
     kv = await bus.tasks_kv()
-    try:
-        keys = await kv.keys()
-    except NoKeysError:
-        keys = []
+    keys = await task_ids(kv)
     removed = []
     for task_id in keys:
-        try:
-            entry = await kv.get(task_id)
-        except KeyNotFoundError:
-            continue
-        if not entry.value:
-            continue
-        try:
-            record = TaskRecord.model_validate_json(entry.value)
-        except ValueError:
+        record = await read_record(kv, task_id)
+        if record is None:
             continue
         if now - record.updated_at > timedelta(seconds=retention_s(record.owner)):
             objects = await delete_task(bus, store, task_id)

@@ -4,11 +4,12 @@ Every read answers 404 for another principal's task exactly as for a missing one
 routes, the body parser (JSON file refs) and the event relay share these readers."""
 
 from fastapi import HTTPException, status
-from nats.js.errors import KeyNotFoundError, NoKeysError
+from nats.js.errors import KeyNotFoundError
 
 from aiorch.contracts import FileRef, TaskRecord
 from aiorch.contracts.subjects import is_valid_task_id
 from aiorch.runtime.broker import Bus
+from aiorch.runtime.records import read_record, task_ids
 
 from .models import TaskPage, TaskSummary
 from .principals import Principal
@@ -36,23 +37,14 @@ async def task_page(bus: Bus, principal: Principal, limit: int, before: str | No
     """Up to `limit` of the tasks `principal` sees, newest first (task ids sort by time),
     older than `before`."""
     kv = await bus.tasks_kv()
-    try:
-        keys = sorted(await kv.keys(), reverse=True)
-    except NoKeysError:
-        keys = []
+    keys = sorted(await task_ids(kv), reverse=True)
     if before:
         keys = [key for key in keys if key < before]
     summaries: list[TaskSummary] = []
     more = False
     for key in keys:
-        try:
-            entry = await kv.get(key)
-        except KeyNotFoundError:
-            continue
-        if not entry.value:
-            continue
-        record = TaskRecord.model_validate_json(entry.value)
-        if not principal.sees(record.owner):
+        record = await read_record(kv, key)
+        if record is None or not principal.sees(record.owner):
             continue
         if len(summaries) == limit:
             more = True

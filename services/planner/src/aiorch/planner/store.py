@@ -4,10 +4,11 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from aiorch.contracts import TaskRecord, utcnow
+from aiorch.runtime.records import task_ids
 
 from .orchestrator import Effects
 
@@ -80,10 +81,7 @@ class TaskStore:
                     self._locks[task_id] = (lock_, users - 1)
 
     async def keys(self) -> list[str]:
-        try:
-            return await self.kv.keys()
-        except NoKeysError:
-            return []
+        return await task_ids(self.kv)
 
     def _remember(self, task_id: str, revision: int, data: bytes) -> None:
         self._cache[task_id] = (revision, data)
