@@ -122,6 +122,20 @@ def test_corrupted_tokens_are_repaired_only_from_a_unique_close_value():
     assert flagged == {("season", "201"), ("season", "20x")}
 
 
+def test_every_validation_failure_is_numbered_as_a_row_of_the_cleaned_file():
+    rows = years(["201"])
+    rows[0].append("price")
+    for row in rows[1:]:
+        row.append("3.50")
+    rows[-1][2] = "-4"  # the corrupted-looking season and a negative price on one row
+    rows[3:3] = [rows[1], rows[2]]  # two duplicates early on: every later row moves up two in the output
+    cleaned, _, result = run(rows)
+    failing = [f for f in result.output.validation if f.value in ("201", "-4")]
+    assert {f.check.split(" (")[0] for f in failing} == {"looks corrupted", "not negative"}
+    assert {f.row for f in failing} == {len(cleaned) - 1}  # the last row of the cleaned file (its header is row 0)
+    assert cleaned[failing[0].row][1:] == ["201", "-4"]
+
+
 def test_an_x_stands_for_an_unknown_digit_and_is_never_deleted():
     rows = [["id", "provider"]] + [[str(n), "10006"] for n in range(30)] + [["31", "1000x"]]
     cleaned, log, _ = run(rows)
@@ -247,3 +261,71 @@ def test_a_number_orders_of_magnitude_off_its_columns_usual_range_is_suspect():
     values = pd.Series(["0.0031", "0.0042", "0.0028", "0.0051", "331138", "0.0009", "12"], dtype="string")
     counts = Counter({value: 20 for value in values[:4]}) + Counter({"0.0009": 20}) + Counter({"331138": 1, "12": 1})
     assert _off_scale(values, counts).tolist() == [False, False, False, False, True, False, True]
+
+
+def test_a_corrupted_cell_in_a_run_of_rows_is_repaired_from_its_neighbours():
+    rows = runs()
+    assert [row[0] for row in rows[4:7]] == ["1250", "1600", "2000"] and rows[16][3] == rows[15][3] == rows[17][3]
+    rows[5][0] = "11..00"  # between 1250 and 2000, where every other run says 1600
+    speed = rows[16][3]
+    rows[16][3] = "".join(c * 2 for c in speed.replace(".", ""))  # `3399` for 39.6: doubled digits, point lost
+    cleaned, log, _ = run(rows)
+    assert cleaned[5][0] == "1600" and cleaned[16][3] == speed
+    change = next(entry for entry in log if entry["row"] == "5" and entry["column"] == "frequency")
+    assert change["rule"] == "dependency" and "row above" in change["evidence"] and "1250 + 2000" in change["evidence"]
+
+
+def test_a_plausible_value_that_breaks_a_run_is_left_alone():
+    rows = runs()
+    rows[5][0] = "800"  # a valid frequency out of order: a one-row event, not a corrupted cell
+    cleaned, log, _ = run(rows)
+    assert cleaned[5][0] == "800" and not [entry for entry in log if entry["row"] == "5"]
+
+
+def clubs(seed: int = 4) -> list[list[str]]:
+    """Players' seasons: the city is fixed by team and stadium together (each team plays at two
+    stadiums, each stadium hosts two teams, each city two clubs), by neither alone; each player spends three seasons
+    with one club and three with another."""
+    rng = random.Random(seed)
+    groups = [(team, stadium) for team in range(12) for stadium in (team % 6, (team + 1) % 6 + 6)]
+    city = {group: f"City{n // 2:02d}" for n, group in enumerate(groups[1:])} | {groups[0]: "Solna"}  # two clubs a city
+    rows = [["player", "team", "stadium", "city", "season"]]
+    for player in range(120):
+        first, second = rng.sample(groups, 2)
+        for season in range(6):
+            team, stadium = first if season < 3 else second
+            rows.append([f"Player{player:03d}", f"Team{team:02d}", f"Arena{stadium:02d}", city[(team, stadium)],
+                         str(2010 + season)])
+    return rows
+
+
+def test_a_frequent_value_written_over_one_players_rows_is_repaired_and_the_rest_of_the_row_kept():
+    rows = clubs()
+    victims = {"Player003", "Player017", "Player050", "Player081"}
+    truth = {}
+    for number, row in enumerate(rows[1:], 1):
+        if row[0] in victims and row[3] != "Solna":
+            truth[number] = row[:]
+            row[3] = "Solna"  # the error wrote one frequent city over every row of these players
+    assert len(truth) >= 20
+    cleaned, log, _ = run(rows)
+    assert {number: cleaned[number] for number in truth} == truth
+    assert {entry["column"] for entry in log} == {"city"}
+
+
+def test_a_flag_that_a_non_zero_amount_settles_is_repaired_from_that_side():
+    rng = random.Random(7)
+    rows = [["id", "children", "child_allowance"]]
+    for n in range(1000):
+        children = rng.random() < 0.5
+        allowance = str(rng.choice([120, 250, 300, 410, 575, 640, 800, 900, 1000, 1100, 1200, 1300, 1500])) if children else "0"
+        # Parents who claim nothing say either: only the non-zero side settles the flag.
+        rows.append([str(n + 1), "Y" if children or rng.random() < 0.3 else "N", allowance])
+    # The errors sit in one amount's rows, whose own group is then too mixed to say.
+    wrong = [n for n in range(1, 1001) if rows[n][2] == "300"][:12]
+    for n in wrong:
+        rows[n][1] = "N"
+    cleaned, log, _ = run(rows)
+    assert [cleaned[n][1] for n in wrong] == ["Y"] * 12
+    assert {entry["column"] for entry in log} == {"children"} and len(log) == 12
+    assert "child_allowance (is zero) ≠0" in next(entry for entry in log if entry["row"] == str(wrong[0]))["evidence"]

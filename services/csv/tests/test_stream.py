@@ -35,3 +35,31 @@ def test_a_line_longer_than_a_block_fails_clearly(tmp_path):
         clean_file(tmp_path / "in.csv", "in.csv", CleaningSpec(), tmp_path / "o.csv", tmp_path / "l.csv",
                    block_bytes=64 * 1024)
     assert caught.value.code == "unreadable_csv" and "in.csv" in caught.value.message
+
+
+PLACES = [("02101", "Boston", "MA"), ("10001", "New York", "NY"), ("60601", "Chicago", "IL"), ("94103", "San Francisco", "CA"),
+          ("73301", "Austin", "TX"), ("98101", "Seattle", "WA"), ("80202", "Denver", "CO"), ("33101", "Miami", "FL")]
+
+
+def test_large_files_get_the_repairs_beyond_one_cell_in_every_batch(tmp_path):
+    rows = [[str(n), *PLACES[n % 8], ["2010", "2011", "2012"][n % 3]] for n in range(1, 3001)]
+    assert rows[2397][1:3] == ["80202", "Denver"]
+    rows[2397][2] = "Chicago"  # zip 80202 says Denver on its other rows
+    rows[2500][4] = "g2011"    # a corrupted token, one close value in the column
+    rows[2700][4] = "20x"      # no value to take: left and flagged
+    rows[2600:2600] = [rows[5], rows[6]]  # duplicates of earlier rows shift the output rows after them
+    lines = ["id,zip,city,state,season"] + [",".join(row) for row in rows]
+    (tmp_path / "in.csv").write_text("\n".join(lines) + "\n")
+    output, report = clean_file(tmp_path / "in.csv", "in.csv", CleaningSpec(), tmp_path / "out.csv", tmp_path / "log.csv",
+                                block_bytes=16 * 1024)
+    log = list(csv.DictReader(io.StringIO((tmp_path / "log.csv").read_text())))
+    changed = {(entry["row"], entry["column"]): entry for entry in log}
+    assert changed[("2398", "city")]["new"] == "Denver" and changed[("2398", "city")]["rule"] == "dependency"
+    assert "80202" in changed[("2398", "city")]["evidence"]
+    assert changed[("2501", "season")]["new"] == "2011" and changed[("2501", "season")]["rule"] == "token"
+    cleaned = list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text())))
+    flagged = [f for f in output.validation if "looks corrupted" in f.check]
+    assert [(f.column, f.value) for f in flagged] == [("season", "20x")]
+    # Numbered as a row of the cleaned file (input row 2703, after two removed duplicates).
+    assert flagged[0].row == 2701 and cleaned[flagged[0].row][4] == "20x"
+    assert output.duplicates_removed == 2 and "dependencies found" in report

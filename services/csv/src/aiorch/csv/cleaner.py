@@ -265,8 +265,7 @@ def clean_table(table: Table, name: str, spec: CleaningSpec, progress: Progress 
     from .validation import validate  # pandera is slow to import; only this path needs it
 
     failures = validate(frame, {c: plans[c] for c in frame.columns}, spec)
-    kept = set(frame.index)
-    failures += [failure for failure in beyond.flagged if failure.row in kept]
+    failures += repairs.in_output(beyond.flagged, frame.index)
     after = profile(frame, after_plans)
     output = CsvOutput(
         source=name, encoding=table.encoding, delimiter=table.delimiter, has_header=table.has_header,

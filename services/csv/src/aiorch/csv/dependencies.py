@@ -13,7 +13,6 @@ Discovery runs on a bounded sample, so a file of any size
 costs the same; the learned maps (A value -> B value) can then be applied batch by batch.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +22,8 @@ from . import values as v
 
 SAMPLE_ROWS = 20_000
 HOLDS = 0.9           # share of an A's groups consistent in B
+ORDER_HOLDS = 0.8     # ... of the rows, for a dependency on row order (sequences.py): the rows
+                      # where one run ends and the next begins are mixed by nature
 BEYOND_CHANCE = 0.5   # ... above the share with B shuffled
 MIN_GROUPS = 5
 MIN_SUPPORT = 20      # rows in repeated groups, at least
@@ -39,6 +40,7 @@ TRIPLE_GROUP_ROWS = 8   # ... groups of this many rows on average; such a depend
                         # only cells that look corrupted (see propose)
 FILL_BLANKS = 0.05    # blanks are filled from a dependency only in columns with at most this share blank
 MAGNET_USUAL = 2      # magnets only where a B value usually sits in one or two groups
+FINE = 0.05           # a column with this share of distinct values names entities (see _subgroup)
 KEY_JOIN = "\x1f"
 FREE_TEXT_CHARS = 40  # mean length above which a column is free text
 MAX_COLUMNS = 40      # pairs grow with the square; wider files use their first columns
@@ -55,6 +57,10 @@ class Dependency:
     magnets: set[str] = field(default_factory=set)
     """B values that sit in other values' groups more often than they lead one: the marks of
     an error that replaced many cells with one frequent value."""
+    suspect_only: bool = False
+    """Repairs only cells that look corrupted (a triple on the left, a row's neighbours)."""
+    strict: bool = False
+    """Repairs only from groups that hold REPAIR_SHARE of their rows, whatever the cell."""
     _leads: set | None = None
 
     @property
@@ -65,8 +71,13 @@ class Dependency:
                            for i, part in enumerate(key.split(KEY_JOIN))}
         return self._leads
 
+    @property
+    def left(self) -> str:
+        """The left side as a reader sees it (derived columns are named with a \\x00)."""
+        return " + ".join(column.replace("\x00", " (") + (")" if "\x00" in column else "") for column in self.lhs)
+
     def describe(self) -> str:
-        return f"{' + '.join(self.lhs)} → {self.rhs} ({self.agreement:.0%} of groups consistent, {self.support:,} rows)"
+        return f"{self.left} → {self.rhs} ({self.agreement:.0%} of groups consistent, {self.support:,} rows)"
 
 
 def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,10 +125,18 @@ def _eligible(series: pd.Series, codes: np.ndarray, counts: np.ndarray) -> bool:
     return int(counts[counts >= GROUP_MIN].sum()) >= 0.2 * present
 
 
-def discover(frame: pd.DataFrame, sample_rows: int = SAMPLE_ROWS) -> list[Dependency]:
+def coded_head(frame: pd.DataFrame, sample_rows: int = SAMPLE_ROWS) -> dict[str, tuple]:
+    """_codes() of each column's first `sample_rows` rows, shared by the searches that read them."""
+    head = frame.head(sample_rows)
+    return {column: _codes(head[column]) for column in head.columns}
+
+
+def discover(frame: pd.DataFrame, sample_rows: int = SAMPLE_ROWS, coded: dict[str, tuple] | None = None) -> list[Dependency]:
+    """`coded`: coded_head() of the frame, used when the frame is no larger than the sample."""
     sample = frame if len(frame) <= sample_rows else frame.sample(sample_rows, random_state=0)
     columns = list(sample.columns)[:MAX_COLUMNS]
-    coded = {column: _codes(sample[column]) for column in columns}
+    if coded is None or len(frame) > sample_rows:
+        coded = {column: _codes(sample[column]) for column in columns}
     usable = [column for column in columns if _eligible(sample[column], coded[column][0], coded[column][2])]
     found = []
     for lhs in usable:
@@ -175,6 +194,7 @@ def _triples(coarse: list[str], usable: list[str], coded: dict, explained: set[s
                     tests += 1
                     dependency = _test((first, second, third), rhs, *triple, *coded[rhs])
                     if dependency:
+                        dependency.suspect_only = True
                         found.append(dependency)
                 targets = [rhs for rhs in targets if rhs not in {d.rhs for d in found}]  # one explains it
     return found
@@ -202,12 +222,16 @@ def _majorities(a: np.ndarray, b: np.ndarray, width: int):
     return group, value, counts, best, sizes
 
 
-def _consistent(counts: np.ndarray, best: np.ndarray, sizes: np.ndarray) -> float:
-    """Share of the groups whose majority holds GROUP_SHARE of their rows."""
-    return float((counts[best] >= GROUP_SHARE * sizes).mean()) if len(best) else 0.0
+def _consistent(counts: np.ndarray, best: np.ndarray, sizes: np.ndarray, by_rows: bool = False) -> float:
+    """Share of the groups (or of their rows) whose majority holds GROUP_SHARE of their rows."""
+    if not len(best):
+        return 0.0
+    held = counts[best] >= GROUP_SHARE * sizes
+    return float(sizes[held].sum() / sizes.sum()) if by_rows else float(held.mean())
 
 
-def _test(lhs, rhs, a, a_values, a_counts, b, b_values, b_counts) -> Dependency | None:
+def _test(lhs, rhs, a, a_values, a_counts, b, b_values, b_counts, by_rows: bool = False,
+          group_rows: int | None = None, holds: float = HOLDS) -> Dependency | None:
     """A -> B holds when nearly every group of A (of three rows or more) is consistent in B,
     far more than when B is shuffled (a nearly constant B, or big groups, pass by chance). A
     group that is all over the place (the rows of a wrong shared value) does not sink it."""
@@ -218,13 +242,15 @@ def _test(lhs, rhs, a, a_values, a_counts, b, b_values, b_counts) -> Dependency 
         return None
     width = len(b_values)
     group, value, counts, best, sizes = _majorities(a[rows], b[rows], width)
-    if len(best) < MIN_GROUPS or len(lhs) > 1 and support < (PAIR_GROUP_ROWS if len(lhs) == 2 else TRIPLE_GROUP_ROWS) * len(best):
+    if group_rows is None:
+        group_rows = 0 if len(lhs) == 1 else PAIR_GROUP_ROWS if len(lhs) == 2 else TRIPLE_GROUP_ROWS
+    if len(best) < MIN_GROUPS or support < group_rows * len(best):
         return None  # a pair of columns that is nearly a key holds by its small groups alone
-    consistent = _consistent(counts, best, sizes)
-    if consistent < HOLDS:
+    consistent = _consistent(counts, best, sizes, by_rows)
+    if consistent < holds:
         return None
     shuffled = np.random.default_rng(0).permutation(b[rows])
-    if consistent - _consistent(*_majorities(a[rows], shuffled, width)[2:]) < BEYOND_CHANCE:
+    if consistent - _consistent(*_majorities(a[rows], shuffled, width)[2:], by_rows) < BEYOND_CHANCE:
         return None
     minority = np.ones(len(counts), dtype=bool)
     minority[best] = False
@@ -232,8 +258,9 @@ def _test(lhs, rhs, a, a_values, a_counts, b, b_values, b_counts) -> Dependency 
     stray = np.bincount(value[minority], minlength=width)
     spread = np.bincount(value, minlength=width)
     usual = np.median(spread[spread > 0])
-    # Only with one column on the left: a pair's groups also split on the pair's own errors.
-    magnets = set() if usual > MAGNET_USUAL or len(lhs) > 1 else {
+    # Not with three columns on the left, whose groups also split on their own errors, nor on
+    # row order, where only a cell's shape makes it doubtful.
+    magnets = set() if usual > MAGNET_USUAL or len(lhs) > 2 or by_rows else {
         str(b_values[code]) for code in np.flatnonzero((stray >= 2) & (spread >= 3) & (spread >= 3 * usual))}
     share = counts[best] / sizes
     strong = (counts[best] >= GROUP_MIN) & (share >= WEAK_SHARE)
@@ -249,99 +276,12 @@ def learn_groups(frame: pd.DataFrame, dependencies: list[Dependency]) -> None:
         left = _codes(frame[dependency.lhs[0]])
         for column in dependency.lhs[1:]:
             left = _combine(left, _codes(frame[column]))
-        full = _test(dependency.lhs, dependency.rhs, *left, *_codes(frame[dependency.rhs]))
+        # (strict ones, found on row order, are judged by rows: see sequences.discover)
+        full = _test(dependency.lhs, dependency.rhs, *left, *_codes(frame[dependency.rhs]), by_rows=dependency.strict,
+                     group_rows=TRIPLE_GROUP_ROWS if dependency.strict else None,
+                     holds=ORDER_HOLDS if dependency.strict else HOLDS)
         dependency.groups = full.groups if full else {}
         dependency.magnets = full.magnets if full else set()
-
-
-def keys(frame: pd.DataFrame, lhs: tuple[str, ...]) -> pd.Series:
-    parts = [frame[column].astype("string").str.strip() for column in lhs]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + KEY_JOIN + part
-    return joined
-
-
-@dataclass
-class Proposal:
-    new: str
-    evidence: str
-
-
-def propose(frame: pd.DataFrame, dependencies: list[Dependency],
-            suspect: dict[str, np.ndarray] | None = None) -> dict[tuple[int, str], Proposal]:
-    """Cells to repair: (row label, column) -> the value and why. A cell is repaired when the
-    dependencies that speak about it agree on a new value, more of them than back the old one;
-    a group of middling consistency repairs only a value that is a magnet or looks corrupted
-    (`suspect`: per column, the cells whose shape is an outlier)."""
-    suspect = suspect or {}
-    votes: dict[tuple[int, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    keep: dict[str, np.ndarray] = {}
-    for dependency in dependencies:
-        if not dependency.groups:
-            continue
-        lhs = keys(frame, dependency.lhs)
-        rhs = frame[dependency.rhs].astype("string").str.strip()
-        expected = lhs.map({key: majority for key, (majority, _, _) in dependency.groups.items()})
-        known = expected.notna()
-        agree = (known & (rhs == expected)).fillna(False).to_numpy()
-        keep[dependency.rhs] = keep.get(dependency.rhs, 0) + agree.astype(int)
-        present = (rhs.notna() & ~rhs.str.lower().isin(v.MISSING_MARKERS).fillna(True)).fillna(False).to_numpy()
-        differ = known.fillna(False).to_numpy() & present & ~agree
-        # A blank cell is filled when the group is consistent, in a column where blanks are rare
-        # (a gap, not a value the column may lack).
-        if 0 < (~present).sum() <= FILL_BLANKS * len(frame):
-            differ |= known.fillna(False).to_numpy() & ~present
-        explained: dict[tuple[str, str], bool] = {}
-        for position in np.flatnonzero(differ):
-            key, old = lhs.iloc[position], rhs.iloc[position]
-            majority, n, size = dependency.groups[key]
-            if not present[position]:
-                if n >= REPAIR_SHARE * size and len(dependency.lhs) < 3:
-                    votes[(position, dependency.rhs)][majority].append(
-                        f"blank; {' + '.join(dependency.lhs)} {key.replace(KEY_JOIN, ' + ')} → {n} other rows say "
-                        f"{majority!r} ({dependency.describe()})")
-                continue
-            doubtful = old in dependency.magnets or (dependency.rhs in suspect and suspect[dependency.rhs][position])
-            if n < REPAIR_SHARE * size and not doubtful or len(dependency.lhs) > 2 and not doubtful:
-                continue
-            if len(dependency.lhs) > 1 and any((i, part, old) in dependency.leads for i, part in enumerate(key.split(KEY_JOIN))):
-                continue  # the old value fits the row if the other left-hand value were the wrong one
-            if old in dependency.magnets:
-                pass  # a magnet's rows are the error's footprint, however they line up
-            elif (key, old) not in explained:
-                explained[(key, old)] = _subgroup(frame, lhs, rhs, key, old, dependency)
-            if old not in dependency.magnets and explained[(key, old)]:
-                continue
-            votes[(position, dependency.rhs)][majority].append(
-                f"{' + '.join(dependency.lhs)} {key.replace(KEY_JOIN, ' + ')} → {n} other rows say {majority!r} "
-                f"({dependency.describe()})")
-    proposals = {}
-    for (position, column), by_value in votes.items():
-        if len(by_value) != 1:
-            continue  # the dependencies disagree on what the value should be
-        (value, reasons), = by_value.items()
-        if len(reasons) > keep[column][position]:
-            proposals[(frame.index[position], column)] = Proposal(value, "; ".join(reasons[:2]))
-    return proposals
-
-
-def _subgroup(frame: pd.DataFrame, lhs: pd.Series, rhs: pd.Series, key: str, old: str, dependency: Dependency) -> bool:
-    """Whether the group's rows with `old` are a sub-population that another column tells
-    apart (a team's stadium in the one season it played elsewhere): they all share a value of
-    that column that none of the group's other rows has. One odd cell is never explained."""
-    in_group = (lhs == key).fillna(False).to_numpy()
-    with_old = in_group & (rhs == old).fillna(False).to_numpy()
-    if with_old.sum() < 2:
-        return False
-    rest = in_group & ~with_old
-    for column in frame.columns:
-        if column == dependency.rhs or column in dependency.lhs:
-            continue
-        values = frame[column].to_numpy()[with_old]
-        if (values == values[0]).all() and not (frame[column].to_numpy()[rest] == values[0]).any():
-            return True
-    return False
 
 
 class CoOccurrence:

@@ -10,14 +10,24 @@ import pandas as pd
 
 from aiorch.contracts import CleaningSpec, ValidationFailure
 
+from . import conditions, sequences
 from . import values as v
 from .columns import ColumnPlan
-from .dependencies import CoOccurrence, Dependency, discover, learn_groups, propose
+from .dependencies import CoOccurrence, Dependency, coded_head, discover, learn_groups
+from .proposals import propose
 from .tokens import TokenPlan, signatures
 
 TOKEN_KINDS = ("number", "category", "text")
 MAX_TOKEN_CHARS = 30  # longer values are prose, where odd punctuation is normal
 SCALE_ORDERS = 2      # a number this many orders of magnitude off its column's usual range is suspect
+
+
+def in_output(flagged: list[ValidationFailure], kept: pd.Index) -> list[ValidationFailure]:
+    """Failures found on input rows, renumbered as rows of the cleaned file (as validation
+    numbers them); those on rows removed since (duplicates, filters) are dropped."""
+    position = pd.Series(np.arange(1, len(kept) + 1), index=kept)
+    return [failure.model_copy(update={"row": int(position[failure.row])}) for failure in flagged
+            if failure.row in position.index]
 
 
 def enabled(spec: CleaningSpec, family: str) -> bool:
@@ -46,14 +56,15 @@ def _present(series: pd.Series) -> Counter:
 class Profiles:
     """Value counts and token plans per column, computed once for the steps that need them."""
 
-    def __init__(self, frame: pd.DataFrame, plans: dict[str, ColumnPlan]) -> None:
-        self.frame, self.plans = frame, plans
+    def __init__(self, frame: pd.DataFrame, plans: dict[str, ColumnPlan], skip: frozenset[str] = frozenset()) -> None:
+        """`skip`: columns not to examine (near-keys of a streamed file: no value repeats to repair from)."""
+        self.frame, self.plans, self.skip = frame, plans, skip
         self._counts: dict[str, Counter] = {}
         self._tokens: dict[str, TokenPlan | None] = {}
 
     def counts(self, column: str) -> Counter:
         if column not in self._counts:
-            self._counts[column] = _present(self.frame[column])
+            self._counts[column] = Counter() if column in self.skip else _present(self.frame[column])
         return self._counts[column]
 
     def tokens(self, column: str) -> TokenPlan | None:
@@ -61,7 +72,7 @@ class Profiles:
         if column not in self._tokens:
             plan, counts = self.plans.get(column), self.counts(column)
             total = sum(counts.values())
-            fit = (plan is not None and plan.kind in TOKEN_KINDS and total >= 20
+            fit = (plan is not None and plan.kind in TOKEN_KINDS and total >= 20 and column not in self.skip
                    and sum(len(x) * n for x, n in counts.items()) / total <= MAX_TOKEN_CHARS)
             self._tokens[column] = TokenPlan.fit(counts) if fit else None
         return self._tokens[column]
@@ -181,14 +192,25 @@ def _off_scale(values: pd.Series, counts: Counter) -> pd.Series:
     return pd.Series(outside, index=values.index)
 
 
-def repair_dependencies(frame: pd.DataFrame, profiles: Profiles, log,
-                        sample_rows: int) -> tuple[pd.DataFrame, list[Dependency]]:
+def repair_dependencies(frame: pd.DataFrame, profiles: Profiles, log, sample_rows: int,
+                        fitted: list[Dependency] | None = None) -> tuple[pd.DataFrame, list[Dependency]]:
+    """`fitted`: dependencies (with their groups) learned on an earlier batch of the same file,
+    applied as they are."""
     odd = suspects(frame, profiles)
-    learn = frame.assign(**{column: frame[column].where(~mask) for column, mask in odd.items()}) if odd else frame
-    dependencies = discover(learn, sample_rows)
-    if len(frame) > sample_rows:
-        learn_groups(learn, dependencies)
-    proposals = propose(frame, dependencies, odd)
+    if fitted is not None:
+        dependencies = fitted
+    else:
+        learn = frame.assign(**{column: frame[column].where(~mask) for column, mask in odd.items()}) if odd else frame
+        coded = coded_head(learn, sample_rows)
+        dependencies = discover(learn, sample_rows, coded)
+        ordered = sequences.discover(learn, sample_rows, coded)
+        if len(frame) > sample_rows:
+            learn_groups(learn, dependencies)
+            learn_groups(sequences.augment(learn, ordered), ordered)
+        dependencies += ordered
+        numbers = [column for column, plan in profiles.plans.items() if plan.kind == "number" and column in frame]
+        dependencies += conditions.discover(learn, numbers, sample_rows, coded)
+    proposals = propose(conditions.augment(sequences.augment(frame, dependencies), dependencies), dependencies, odd)
     if proposals:
         frame = frame.copy()
         for (row, column), proposal in sorted(proposals.items(), key=lambda item: (item[0][0], item[0][1])):
@@ -218,19 +240,21 @@ def veto_folds(raw: pd.DataFrame, frame: pd.DataFrame, log) -> pd.DataFrame:
 
 
 def run(raw: pd.DataFrame, frame: pd.DataFrame, plans: dict[str, ColumnPlan], spec: CleaningSpec, log,
-        sample_rows: int = 20_000) -> Outcome:
+        sample_rows: int = 20_000, fitted: list[Dependency] | None = None, skip: frozenset[str] = frozenset()) -> Outcome:
+    """`fitted`: for the later batches of a streamed file, the dependencies the first one found;
+    `skip`: columns not to examine for tokens and misplaced values (see Profiles)."""
     outcome = Outcome(frame)
     if spec.fold_categories and enabled(spec, "repair_dependencies"):
         outcome.frame = veto_folds(raw, outcome.frame, log)
     # Counts are taken once, before the steps below change a few cells: close enough for
     # what they decide (candidates, shapes, known values).
-    profiles = Profiles(outcome.frame, plans)
+    profiles = Profiles(outcome.frame, plans, skip)
     if enabled(spec, "repair_tokens"):
         outcome.frame = repair_tokens(outcome.frame, profiles, log, outcome.flagged)
     if enabled(spec, "split_misplaced"):
         outcome.frame = split_misplaced(raw, outcome.frame, profiles, log)
     if enabled(spec, "repair_dependencies"):
-        outcome.frame, outcome.dependencies = repair_dependencies(outcome.frame, profiles, log, sample_rows)
+        outcome.frame, outcome.dependencies = repair_dependencies(outcome.frame, profiles, log, sample_rows, fitted)
         repaired = {(row, column) for row, column, *_ in log.rows}
         outcome.flagged = [f for f in outcome.flagged if (f.row, f.column) not in repaired]
         used = [d.describe() for d in outcome.dependencies if d.groups]

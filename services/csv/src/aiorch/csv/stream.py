@@ -19,8 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pandas._libs.hashtable import Int64HashTable
 
-from aiorch.contracts import ChangeRecord, CleaningSpec, CsvOutput, RaggedRow
+from aiorch.contracts import ChangeRecord, CleaningSpec, CsvOutput, RaggedRow, ValidationFailure
 
+from . import repairs
 from . import values as v
 from .cleaner import _PLAIN_NUMBER, FORMULA_START, ChangeLog, fit_plans, handle_missing, profile, remove_rows
 from .columns import ColumnPlan
@@ -33,6 +34,8 @@ FIT_ROWS = 20_000
 CACHE_LIMIT = 100_000
 SAMPLE_CHANGES = 200
 _MARKERS = sorted(v.MISSING_MARKERS - {""})
+LOG_COLUMNS = ["row", "column", "old", "new", "rule", "evidence"]
+NEAR_KEY = 0.5  # a column with more distinct values than this share of a batch's rows is not profiled for repairs
 
 
 def sniff(path: Path, name: str) -> tuple[str, str, bool, list[str]]:
@@ -93,6 +96,11 @@ class Cleaner:
         self.missing_after: Counter[str] = Counter()
         self.per_rule: Counter[str] = Counter()
         self.sample_changes: list[ChangeRecord] = []
+        self.dependencies: list | None = None
+        self.near_keys: frozenset[str] | None = None
+        self.notes: list[str] = []
+        self.flagged: list[ValidationFailure] = []
+        self.flagged_count = 0
 
     def batch(self, chunk: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         chunk.index = pd.RangeIndex(self.rows_before + 1, self.rows_before + len(chunk) + 1)
@@ -102,20 +110,26 @@ class Cleaner:
         logs = []
         repaired = {}
         for column in chunk.columns:
-            series = chunk[column]
-            new, log = self._column(column, series)
+            new, log = self._column(column, chunk[column])
             repaired[column] = new
             if log is not None:
                 logs.append(log)
-            self.missing_after[column] += int((new.isna() | (new == "")).sum())
         frame = pd.DataFrame(repaired, index=chunk.index)
+        frame, logs, flagged = self._beyond(chunk, frame, logs)
+        for column in frame.columns:
+            self.missing_after[column] += int((frame[column].isna() | (frame[column] == "")).sum())
         extra = ChangeLog()
         frame = remove_rows(frame, self.plans, self.spec, extra)
         frame = handle_missing(frame, self.plans, self.spec, extra)
         if self.spec.deduplicate:
             frame = self._deduplicate(frame, extra)
         if extra.rows:
-            logs.append(pd.DataFrame([entry[:5] for entry in extra.rows], columns=["row", "column", "old", "new", "rule"]))
+            logs.append(pd.DataFrame([entry for entry in extra.rows], columns=LOG_COLUMNS))
+        # Rows of the cleaned file: this batch's rows follow the earlier batches' output.
+        for failure in repairs.in_output(flagged, frame.index):
+            self.flagged_count += 1
+            if len(self.flagged) < SAMPLE_CHANGES:
+                self.flagged.append(failure.model_copy(update={"row": failure.row + self.rows_after}))
         self.rows_after += len(frame)
         for log in logs:
             for rule, count in log["rule"].value_counts().items():
@@ -124,6 +138,34 @@ class Cleaner:
                 self.sample_changes.append(ChangeRecord(
                     row=int(record.row), column=record.column, old=_text(record.old), new=_text(record.new), rule=record.rule))
         return frame, logs
+
+    def _beyond(self, raw: pd.DataFrame, frame: pd.DataFrame,
+                logs: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[pd.DataFrame], list]:
+        """The repairs that look beyond one cell (repairs.run), on this batch. Dependencies are
+        found on the first batch (on a bounded sample) and their groups applied to the others;
+        value counts, shapes and known values are each batch's own."""
+        # The repairs read (and may undo) the typo folds and replace a cell's earlier entry when
+        # they split a misplaced value: they get those entries; the others stay as they are.
+        log = ChangeLog()
+        for entry in logs:
+            typos = entry[entry["rule"] == "typo"]
+            log.rows += [(int(r), c, _text(o), _text(n), rule, "") for r, c, o, n, rule, *_ in typos.itertuples(index=False)]
+        if self.near_keys is None:
+            # Columns whose values hardly repeat (ids, amounts) have nothing to repair from and
+            # cost the most to profile: decided once, on the first batch.
+            self.near_keys = frozenset(c for c in frame.columns if frame[c].nunique() > NEAR_KEY * len(frame))
+        outcome = repairs.run(raw, frame, self.plans, self.spec, log, fitted=self.dependencies, skip=self.near_keys)
+        if self.dependencies is None:
+            self.dependencies, self.notes = outcome.dependencies, outcome.notes
+        replaced = {(row, column) for row, column, *_, rule, _ in log.rows if rule == "misplaced"}
+        kept = []
+        for entry in logs:
+            keep = (entry["rule"] != "typo").to_numpy()
+            if replaced:
+                keep &= [(row, column) not in replaced for row, column in zip(entry["row"], entry["column"], strict=True)]
+            kept.append(entry[keep])
+        merged = [entry for entry in kept if len(entry)] + ([pd.DataFrame(log.rows, columns=LOG_COLUMNS)] if log.rows else [])
+        return outcome.frame, merged, outcome.flagged
 
     def _column(self, column: str, series: pd.Series) -> tuple[pd.Series, pd.DataFrame | None]:
         plan = self.plans[column]
@@ -147,7 +189,7 @@ class Cleaner:
         old = suspects[suspects.isin(list(changes))]
         new = old.map(lambda raw: changes[raw][0])
         log = pd.DataFrame({"row": old.index, "column": column, "old": old.to_numpy(), "new": new.to_numpy(),
-                            "rule": old.map(lambda raw: changes[raw][1]).to_numpy()})
+                            "rule": old.map(lambda raw: changes[raw][1]).to_numpy(), "evidence": ""})
         result = series.copy()
         result[series.index.isin(old.index)] = new.to_numpy()
         return result, log
@@ -237,7 +279,7 @@ def clean_file(
     failures = []
     writer = log_writer = None
     log_schema = pa.schema([("row", pa.int64()), ("column", pa.string()), ("old", pa.string()), ("new", pa.string()),
-                            ("rule", pa.string())])
+                            ("rule", pa.string()), ("evidence", pa.string())])
     with cleaned_path.open("wb") as cleaned_sink, log_path.open("wb") as log_sink:
         for batch in _batches(reader, name):
             chunk = batch.to_pandas()
@@ -256,7 +298,7 @@ def clean_file(
                 log_writer = pacsv.CSVWriter(log_sink, log_schema)
             writer.write_table(table)
             for log in logs:
-                log = log.astype({"row": "int64", "old": "str", "new": "str", "rule": "str", "column": "str"})
+                log = log.fillna("").astype({"row": "int64", **{c: "str" for c in LOG_COLUMNS[1:]}})
                 log_writer.write_table(pa.Table.from_pandas(neutralise(log), schema=log_schema, preserve_index=False))
             if progress:
                 progress(min(cleaner.rows_before * 100 / max(total, 1) / 100, 0.99), f"{cleaner.rows_before:,} rows cleaned")
@@ -272,9 +314,10 @@ def clean_file(
         missing_before=dict(cleaner.missing_before), missing_after=dict(cleaner.missing_after),
         changes_per_rule=dict(cleaner.per_rule.most_common()), change_count=sum(cleaner.per_rule.values()),
         changes_sample=cleaner.sample_changes, duplicates_removed=cleaner.duplicates, ragged_rows=ragged[:100],
-        validation_failures=len(failures), validation=failures[:200], spec=spec,
+        validation_failures=len(failures) + cleaner.flagged_count, validation=(failures + cleaner.flagged)[:200], spec=spec,
     )
-    notes = [f"large file cleaned in batches; column rules come from the first {FIT_ROWS:,} rows, and median/mean "
-             "fills and validation from the first batch",
-             f"rows with the wrong number of fields are skipped and listed ({len(ragged)})"]
+    notes = [f"large file cleaned in batches; column rules come from the first {FIT_ROWS:,} rows, dependencies "
+             "between columns from the first batch (a sample of it), and median/mean fills and validation from the "
+             "first batch (corrupted-looking values from every batch)",
+             f"rows with the wrong number of fields are skipped and listed ({len(ragged)})", *cleaner.notes]
     return output, markdown(output, notes)
