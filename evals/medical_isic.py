@@ -71,12 +71,18 @@ def _guard_row(model, others) -> EvalRow:
 
     started = time.perf_counter()
     refused = 0
+    by_category: dict[str, list[int]] = {}
     for photo in others:
         result = classify_photo(model, jpeg(photo.image(), 95), photo.name, PatientInfo(), explain=False,
                                 max_pixels=40_000_000, save_heatmap=lambda name, data: None)
         refused += result.status == "refused"
+        counts = by_category.setdefault(photo.category, [0, 0])
+        counts[0] += result.status == "refused"
+        counts[1] += 1
         if result.status != "refused":
             _log(f"  accepted non-lesion {photo.name}: {', '.join(result.warnings) or 'no warning'}")
+    _log("  non-lesion refused by kind: " + ", ".join(f"{kind} {done}/{total}" for kind, (done, total) in
+                                                      by_category.items()))
     return EvalRow(AGENT, "real and generated non-lesion photos (guard)", len(others),
                    f"refused {refused}/{len(others)} ({refused / max(len(others), 1):.0%})",
                    time.perf_counter() - started, "held-out", ">= 95%")

@@ -11,8 +11,9 @@ from skimage import data as samples
 from aiorch.contracts import PatientInfo
 from aiorch.medical import calibration
 from aiorch.medical.classify import classify_photo
-from aiorch.medical.guard import decide, precheck
+from aiorch.medical.guard import appearance, decide, measure, precheck
 from aiorch.medical.models import weights_digest
+from aiorch.medical.references import by_split, dermoscopy
 from aiorch.medical.synth import document_page, jpeg, lesion_photo, plain_skin, screenshot, xray
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
@@ -81,6 +82,44 @@ def test_the_shipped_calibration_belongs_to_the_model(model, model_folder):
     assert shipped is not None, "calibration.npz is missing: python -m aiorch.medical.calibrate"
     assert shipped.weights == weights_digest(model_folder), "weights changed: rerun python -m aiorch.medical.calibrate"
     assert model.calibration is not None and shipped.warn < shipped.refuse and shipped.views in (1, 2, 4)
+
+
+def test_colour_and_texture_together_decide_accept_warn_or_refuse():
+    photo = lesion_photo(1)
+    looks = appearance(measure(photo))
+
+    def at(offset: np.ndarray) -> calibration.Calibration:  # the photo `offset` away from real dermoscopy's mean
+        return calibration.Calibration(**{**_fake(2.0, 4.0).__dict__, "appearance_mean": looks - offset,
+                                          "appearance_precision": np.eye(3), "appearance_warn": 1.0,
+                                          "appearance_refuse": 1.5})
+
+    assert decide(photo, 1.0, at(np.zeros(3))).warnings == ()
+    warned = decide(photo, 1.0, at(np.array([0, 1.2, 0])))
+    assert warned.refusal is None and "colour and texture together" in warned.warnings[0]
+    # Far off in colour alone (smooth skin of a tone dermoscopy photos lack): a warning, never a refusal.
+    smooth = decide(photo, 1.0, at(np.array([-0.5, 3.0, 0])))
+    assert smooth.refusal is None and "colour and texture together" in smooth.warnings[0]
+    refused = decide(photo, 1.0, at(np.array([1.6, 0, 0]))).refusal
+    assert "unlike skin under a dermatoscope" in refused and "close-up colour photo" in refused
+
+
+def test_a_close_up_of_fur_is_refused_by_its_colour_and_texture(model):
+    # scikit-image's orange cat passed every other check (skin-coloured, smooth at the network's scale).
+    cat = Image.fromarray(samples.chelsea())
+    for picture in (cat, cat.crop((0, 0, cat.width // 2, cat.height // 2))):
+        result = classify(model, picture)
+        assert result.status == "refused" and "unlike skin under a dermatoscope" in result.refusal, result
+
+
+def test_no_held_out_real_dermoscopy_photo_is_beyond_the_colour_and_texture_limits():
+    photos = list(by_split(dermoscopy(SHARED), "held-out"))
+    if not photos:
+        pytest.skip(f"no dermoscopy photos in {SHARED}")
+    shipped = calibration.load()
+    for photo in photos:
+        measured = measure(photo.image())
+        assert shipped.appearance_score(appearance(measured)) <= shipped.appearance_refuse, photo.name
+        assert all(measured[name] <= refuse for name, (_, refuse) in shipped.limits.items()), photo.name
 
 
 @pytest.mark.parametrize("name", ["rocket", "astronaut", "coffee"])

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from . import calibration
-from .guard import measure, precheck
+from .guard import appearance, measure, precheck
 from .images import load_rgb
 from .models import SkLesionModel, weights_digest
 from .references import CLASSES, Photo, by_split, dermoscopy, non_lesion
@@ -33,6 +33,10 @@ REFUSE_MARGIN = 1.6
 LIMIT_MARGINS = {"edge_density": 1.5, "saturation": 1.2, "colourfulness": 1.3, "foreign_fraction": 1.4}
 """Colour and texture (guard.measure): warn above the largest value on dev dermoscopy, refuse above it x
 this margin. The margins are what held-out dermoscopy needed (its maxima lie within) with room to spare."""
+APPEARANCE_SHRINKAGE = 0.1
+"""Share of the appearance covariance (3x3, from about 80 photos) replaced by its diagonal."""
+APPEARANCE_REFUSE = 1.2
+"""Refuse above the farthest dev dermoscopy photo's appearance distance (left out) x this; warn above it."""
 
 
 def embed(model: SkLesionModel, photos: list[Photo], views: int, log=print,
@@ -140,9 +144,16 @@ def calibrate(model: SkLesionModel, folder: Path, data: Path, views: int, log=pr
               for name, margin in LIMIT_MARGINS.items()}
     log("colour and texture limits (warn, refuse): "
         + ", ".join(f"{name} {warn:.3f}/{refuse:.3f}" for name, (warn, refuse) in limits.items()))
+    looks = np.array([appearance(m) for m in measured])
+    look_mean, look_precision, edge = fit_appearance(looks)
+    log(f"appearance (fine texture, redness, saturation): dev dermoscopy max distance {edge:.2f} (left out), "
+        f"refuse above {edge * APPEARANCE_REFUSE:.2f}")
     passed = [measure(photo.image()) for photo in other_kept]
     refused = len(others) - len(other_kept) + sum(
-        distance > refuse or any(m[name] > limits[name][1] for name in limits) for m, distance in zip(passed, outside))
+        distance > refuse or any(m[name] > limits[name][1] for name in limits)
+        or (_mahalanobis(appearance(m), look_mean, look_precision) > edge * APPEARANCE_REFUSE
+            and appearance(m)[0] > look_mean[0] + np.sqrt(np.linalg.inv(look_precision)[0, 0]))
+        for m, distance in zip(passed, outside))
     log(f"dev non-lesion pictures refused: {refused}/{len(others)}")
     log_prior = np.log(np.array([HAM10000_COUNTS[code] for code in CLASSES], dtype=np.float64)
                        / sum(HAM10000_COUNTS.values()))
@@ -151,7 +162,23 @@ def calibrate(model: SkLesionModel, folder: Path, data: Path, views: int, log=pr
         f" -> {balanced_accuracy((np.log(probabilities[labelled]) - power * log_prior).argmax(1), labels):.3f}")
     return calibration.Calibration(means=means, precision=precision, warn=warn, refuse=refuse, log_prior=log_prior,
                                    prior_power=power, views=views, weights=weights_digest(folder),
-                                   limits=limits)
+                                   limits=limits, appearance_mean=look_mean, appearance_precision=look_precision,
+                                   appearance_warn=edge, appearance_refuse=APPEARANCE_REFUSE)
+
+
+def fit_appearance(looks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Mean and shrunk precision of the appearance numbers, and the largest left-out distance."""
+    def fit(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        covariance = np.cov(rows.T)
+        shrunk = (1 - APPEARANCE_SHRINKAGE) * covariance + APPEARANCE_SHRINKAGE * np.diag(np.diag(covariance))
+        return rows.mean(axis=0), np.linalg.inv(shrunk)
+    left_out = [_mahalanobis(looks[index], *fit(np.delete(looks, index, axis=0))) for index in range(len(looks))]
+    return *fit(looks), float(max(left_out))
+
+
+def _mahalanobis(values: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> float:
+    centred = values - mean
+    return float(np.sqrt(centred @ precision @ centred))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,9 @@ aiorch.medical.calibrate` from real photos): what real dermoscopy looks like to 
 far from it a photo may be, and the class priors to take out of its probabilities.
 
 Out-of-scope score: the Mahalanobis distance (Lee et al., 2018) of the photo's 264-number
-embedding to the nearest HAM10000 class mean, with one shared, shrunk covariance.
+embedding to the nearest HAM10000 class mean, with one shared, shrunk covariance. Appearance
+score: the Mahalanobis distance of a few colour and texture numbers (guard.appearance) to their
+mean on real dermoscopy, over the largest such distance among dev dermoscopy photos.
 """
 
 from dataclasses import dataclass
@@ -35,6 +37,26 @@ class Calibration:
     limits: dict[str, tuple[float, float]]
     """Colour and texture properties (guard.measure): (warn above, refuse above), from their range on
     real dermoscopy."""
+    appearance_mean: np.ndarray | None = None
+    """(3,) mean of guard.appearance (fine texture, redness, saturation) on real dermoscopy."""
+    appearance_precision: np.ndarray | None = None
+    """(3, 3) inverse of its covariance (slightly shrunk towards the diagonal)."""
+    appearance_warn: float = 1.0
+    """The largest distance of a dev dermoscopy photo, each left out of the statistics it is measured
+    with: the appearance score is the distance over this, so 1.0 is the edge of real dermoscopy."""
+    appearance_refuse: float = float("inf")
+    """Scores above this are refused."""
+
+    def appearance_score(self, values: np.ndarray) -> float | None:
+        if self.appearance_mean is None or self.appearance_precision is None:
+            return None
+        centred = values - self.appearance_mean
+        return float(np.sqrt(centred @ self.appearance_precision @ centred)) / self.appearance_warn
+
+    def finer_than_dermoscopy(self, values: np.ndarray) -> bool:
+        """Fine texture (guard.APPEARANCE[0]) more than one standard deviation above dermoscopy's mean."""
+        spread = float(np.sqrt(np.linalg.inv(self.appearance_precision)[0, 0]))
+        return bool(values[0] > self.appearance_mean[0] + spread)
 
     def distance(self, embedding: np.ndarray) -> float:
         centred = embedding[None, :] - self.means
@@ -49,7 +71,10 @@ class Calibration:
         np.savez_compressed(path, means=self.means.astype(np.float32), precision=self.precision.astype(np.float32),
                             warn=self.warn, refuse=self.refuse, log_prior=self.log_prior, prior_power=self.prior_power,
                             views=self.views, weights=self.weights, limit_names=list(self.limits),
-                            limit_values=np.array(list(self.limits.values()), dtype=np.float64))
+                            limit_values=np.array(list(self.limits.values()), dtype=np.float64),
+                            **({} if self.appearance_mean is None else {
+                                "appearance_mean": self.appearance_mean, "appearance_precision": self.appearance_precision,
+                                "appearance_warn": self.appearance_warn, "appearance_refuse": self.appearance_refuse}))
 
 
 def load(path: Path = FILE) -> Calibration | None:
@@ -62,4 +87,9 @@ def load(path: Path = FILE) -> Calibration | None:
                            weights=str(saved["weights"]),
                            limits={str(name): (float(warn), float(refuse))
                                    for name, (warn, refuse) in zip(saved["limit_names"], saved["limit_values"],
-                                                                   strict=True)})
+                                                                   strict=True)},
+                           **({"appearance_mean": saved["appearance_mean"],
+                               "appearance_precision": saved["appearance_precision"],
+                               "appearance_warn": float(saved["appearance_warn"]),
+                               "appearance_refuse": float(saved["appearance_refuse"])}
+                              if "appearance_mean" in saved else {}))

@@ -2,10 +2,11 @@
 
 Two stages. Before the network, cheap checks for what is plainly not a photo of skin: a
 grayscale image (x-ray, scan) or large exactly-flat areas (screenshot, document, drawing).
-After it, the decision that matters: how far the photo's embedding lies from real dermoscopy
-(calibration.py), with thresholds set on real dermoscopy and real non-lesion photos by
-`python -m aiorch.medical.calibrate`. Hand-set colour rules refused 16% of real dermoscopy
-(dark, vignetted, hairy, bluish photos); the network's own features know those photos.
+After it, colour and texture measured against their range on real dermoscopy, alone and together
+(fine texture, redness and saturation: fur is skin-coloured but textured and yellow-brown), and how
+far the photo's embedding lies from real dermoscopy (calibration.py), with thresholds set on real
+dermoscopy photos by `python -m aiorch.medical.calibrate`. Hand-set colour rules refused 16% of
+real dermoscopy (dark, vignetted, hairy, bluish photos); limits measured on those photos do not.
 A photo between the two thresholds is classified with a warning: refusing a melanoma is worse
 than a cautious answer on an odd photo.
 """
@@ -79,12 +80,26 @@ def measure(image: Image.Image) -> dict[str, float]:
     # them (the idea of DullRazor) so that only a scene's larger edges count.
     gray = _closing(rgb.mean(axis=2), 5)
     gradient = np.hypot(np.diff(gray, axis=1)[:-1, :], np.diff(gray, axis=0)[:, :-1])
+    # Fine texture left after the closing: fur, fabric, wood grain and food keep it; skin is smooth.
+    fine = np.abs(gray - _blur(gray, 2.0))
     return {
         "edge_density": float((gradient > 40).mean()),
         "saturation": float(np.median(saturation[lit])) if lit.any() else 0.0,
         "colourfulness": float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())),
         "foreign_fraction": float(foreign.sum() / max(int(lit.sum()), 1)),
+        "fine_texture": float(fine[lit].mean() / max(float(gray[lit].mean()), 1.0)) if lit.any() else 0.0,
+        # Blood makes skin under a dermatoscope red-pink; fur, wood and food are yellow-brown.
+        "redness": float(np.median(rg[lit]) - np.median(yb[lit])) if lit.any() else 0.0,
     }
+
+
+APPEARANCE = ("fine_texture", "redness", "saturation")
+"""Judged together (calibration.Calibration.appearance_score): each alone overlaps with real
+dermoscopy (hairy photos are textured, some skin is yellowish), a textured *and* yellow photo does not."""
+
+
+def appearance(measured: dict[str, float]) -> np.ndarray:
+    return np.array([np.log(measured["fine_texture"] + 1e-3), measured["redness"], measured["saturation"]])
 
 
 def decide(image: Image.Image, distance: float | None, calibrated: Calibration | None) -> Verdict:
@@ -92,10 +107,20 @@ def decide(image: Image.Image, distance: float | None, calibrated: Calibration |
     warnings: list[str] = []
     if calibrated is not None:
         measured = measure(image)
-        for name, value in measured.items():
-            if value > calibrated.limits[name][1]:
+        for name, (_, refuse) in calibrated.limits.items():
+            if measured[name] > refuse:
                 return Verdict(refusal=f"{SEEN[name]}; {WHAT_TO_DO}")
-        unusual = [name for name, value in measured.items() if value > calibrated.limits[name][0]]
+        unusual = [name for name, (warn, _) in calibrated.limits.items() if measured[name] > warn]
+        looks = appearance(measured)
+        score = calibrated.appearance_score(looks)
+        # Only a textured photo is refused on appearance: smooth skin of a tone the (mostly light-skinned)
+        # dermoscopy photos lack, or a phone photo's lighting, gets the warning instead.
+        if score is not None and score > calibrated.appearance_refuse and calibrated.finer_than_dermoscopy(looks):
+            return Verdict(refusal=(f"its colours and fine texture are unlike skin under a dermatoscope (fur, fabric, "
+                                    f"wood or food?; score {score:.1f}, real dermoscopy photos score up to 1.0); "
+                                    f"{WHAT_TO_DO}"))
+        if score is not None and score > 1.0:
+            unusual.append("colour and texture together")
         if unusual:
             warnings.append(f"unusual photo for this model ({', '.join(name.replace('_', ' ') for name in unusual)} "
                             "beyond real dermoscopy photos): the result is less reliable")
@@ -116,6 +141,16 @@ def decide(image: Image.Image, distance: float | None, calibrated: Calibration |
         warnings.append("no distinct lesion found (plain skin, a tattoo or a faint mark?): low-confidence result; "
                         "centre the photo on the spot you are worried about")
     return Verdict(warnings=tuple(warnings))
+
+
+def _blur(gray: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur (numpy only: the service needs no scipy)."""
+    radius = int(3 * sigma)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    padded = np.pad(gray, radius, mode="reflect")
+    rows = sum(weight * padded[:, shift : shift + gray.shape[1]] for shift, weight in enumerate(kernel))
+    return sum(weight * rows[shift : shift + gray.shape[0]] for shift, weight in enumerate(kernel))
 
 
 def _closing(gray: np.ndarray, size: int) -> np.ndarray:

@@ -99,9 +99,22 @@ def _crop(make, index: int):
     return cropped
 
 
+def _close_up(make, row: int, column: int):
+    """A crop of 40% of a photo's width and height on a 3x3 grid: closer framings, the way a phone
+    photo of fur, a plant or food would come in when someone aims at a "spot"."""
+    def cropped() -> Image.Image:
+        image = make()
+        width, height = image.size
+        side_x, side_y = int(width * 0.4), int(height * 0.4)
+        left, top = int((width - side_x) * column / 2), int((height - side_y) * row / 2)
+        return image.crop((left, top, left + side_x, top + side_y))
+    return cropped
+
+
 def non_lesion() -> list[Photo]:
-    """Real photos (each whole and as four quadrant crops), documents, screenshots, x-ray-like images.
-    Whole photos alternate between dev and held-out in sorted name order; a photo's crops follow it."""
+    """Real photos (each whole, as four quadrant crops and, for colour photos, as nine close-ups),
+    documents, screenshots, x-ray-like images. Whole photos alternate between dev and held-out in
+    sorted name order; a photo's crops follow it, so no picture is in both halves."""
     from functools import partial
 
     from .synth import document_page, screenshot, xray
@@ -116,6 +129,9 @@ def non_lesion() -> list[Photo]:
         split = "dev" if index % 2 == 0 else "held-out"
         photos.append(Photo(name, category, split, make=make))
         photos += [Photo(f"{name}[crop {crop}]", category, split, make=_crop(make, crop)) for crop in range(1, 5)]
+        if "grayscale" not in category:
+            photos += [Photo(f"{name}[close-up {row}{column}]", f"{category}, close-ups", split,
+                             make=_close_up(make, row, column)) for row in range(3) for column in range(3)]
     for kind, maker in (("documents", document_page), ("screenshots", screenshot), ("x-ray-like images", xray)):
         for seed in range(20):
             photos.append(Photo(f"{kind} {seed}", f"generated {kind}", "dev" if seed % 2 == 0 else "held-out",
