@@ -12,7 +12,7 @@ import pytest
 from aiorch.contracts import CATALOG, Plan
 from aiorch.planner.planners import OfflinePlanner
 from aiorch.planner.planners.llm import OpenAIPlanner
-from aiorch.runtime.testing import free_port
+from aiorch.runtime.local import free_port
 
 xllamacpp = pytest.importorskip("xllamacpp")
 

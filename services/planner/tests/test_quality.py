@@ -43,7 +43,11 @@ def test_chains_and_parallel_steps_are_wired(planner):
     "request_text, files, agent, params",
     [
         ("take a screenshot of https://example.org/a?b=1.", [], "browser", {"url": "https://example.org/a?b=1"}),
-        ("What is the sentiment of 'I love this phone'?", [], "sentiment", {"text": "I love this phone"}),
+        ("What is the sentiment of 'I love this phone'?", [], "sentiment",
+         {"texts": ["I love this phone"], "text": "I love this phone"}),
+        # Every quoted text is scored: `texts` carries them all (`text`, the first, is for older agents).
+        ('What is the sentiment of "I love this phone" and "the battery is awful"?', [], "sentiment",
+         {"texts": ["I love this phone", "the battery is awful"], "text": "I love this phone"}),
         ("what's the sentiment of the comment column", ["s.csv"], "sentiment", {"column": "comment"}),
         ("Is this mole dangerous? 54 year old male, lesion on the back", ["m.jpg"], "medical",
          {"age": 54.0, "sex": "male", "location": "trunk"}),
@@ -104,7 +108,7 @@ def test_steps_with_material_of_their_own_run_beside_the_others_in_the_order_ask
     quoted = planner.plan_now("t_1", "what's the sentiment of 'great service' and what's on https://example.org/news?",
                               [], {})
     assert [(s.agent, s.depends_on) for s in quoted.steps] == [("sentiment", []), ("browser", [])]
-    assert quoted.steps[0].params == {"text": "great service"}
+    assert quoted.steps[0].params == {"texts": ["great service"], "text": "great service"}
     # A quoted column name is not a text of its own: the column is scored after cleaning.
     chained = planner.plan_now("t_1", "remove duplicates, then the sentiment of the 'feedback' column",
                                attached(["survey.csv"]), {})

@@ -1,7 +1,15 @@
 """aiorch.contracts: the messages every aiorch service shares."""
 
 from . import subjects
-from .agents import CATALOG, AgentSpec, accepted_media_types
+from .agents import (
+    REGISTRY_BUCKET,
+    AgentRegistration,
+    AgentSpec,
+    ParameterSpec,
+    accepted_media_types,
+    installed_specs,
+    registry_key,
+)
 from .base import Message, Model, utcnow
 from .messages import (
     TERMINAL_EVENTS,
@@ -39,6 +47,7 @@ from .outputs import (
     FillRule,
     LesionResult,
     Link,
+    GenericOutput,
     MedicalOutput,
     PatientInfo,
     RaggedRow,
@@ -58,7 +67,7 @@ SCHEMA_MODELS: dict[str, type[Model]] = {
     for model in (
         FileRef, TaskSubmitted, CancelRequested, Plan, PlanStep, PlanRequest, StepRequested, StepProgress,
         StepResult, TaskEvent, TaskRecord, SentimentOutput, CsvOutput, CleaningSpec, BrowserOutput,
-        MedicalOutput,
+        MedicalOutput, GenericOutput,
     )
 }
 
@@ -67,8 +76,15 @@ __all__ = [
     "TERMINAL_TASK_STATUSES", "AgentOutput", "AgentSpec", "CancelRequested", "EventType", "FileInput", "FileRef",
     "Message", "Model", "Plan", "PlanRequest", "PlanStep", "SentenceSentiment", "SentimentItem",
     "SentimentOutput", "CsvOutput", "CleaningSpec", "ColumnProfile", "ChangeRecord", "RaggedRow", "RangeRule",
-    "RowFilter", "FillRule", "ValidationFailure", "BrowserAction", "BrowserOutput", "Link", "TableData", "MedicalOutput", "LesionResult", "ClassProbability",
+    "RowFilter", "FillRule", "ValidationFailure", "BrowserAction", "BrowserOutput", "Link", "TableData", "MedicalOutput", "GenericOutput", "LesionResult", "ClassProbability",
     "PatientInfo", "StepError", "StepOutputInput", "StepProgress", "StepRequested",
     "StepResult", "StepState", "StepStatus", "TaskEvent", "TaskRecord", "TaskStatus",
     "TaskSubmitted", "UpstreamOutput", "accepted_media_types", "new_task_id", "subjects", "utcnow",
+    "REGISTRY_BUCKET", "AgentRegistration", "ParameterSpec", "installed_specs", "registry_key",
 ]
+
+
+def __getattr__(name: str):
+    if name == "CATALOG":  # the installed agents' specs, found when first asked for (see agents.py)
+        return installed_specs()
+    raise AttributeError(name)

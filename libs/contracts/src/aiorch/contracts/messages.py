@@ -16,7 +16,8 @@ from .subjects import AGENT_NAME_PATTERN, TASK_ID_PATTERN
 TaskId = Annotated[str, Field(pattern=TASK_ID_PATTERN, description="Letters, digits, '_' or '-'.")]
 StepId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 AgentName = Annotated[str, Field(pattern=AGENT_NAME_PATTERN)]
-ParamValue = str | int | float | bool | None
+ParamValue = str | int | float | bool | list[str] | None
+"""A step or task parameter: a scalar, or a list of strings (e.g. the sentiment agent's `texts`)."""
 
 
 def new_task_id() -> str:
@@ -282,6 +283,16 @@ class TaskRecord(Message):
     last_event_seq: int = 0
     submitted_seq: int | None = Field(
         default=None, description="Stream sequence of the TaskSubmitted message, deleted with the task."
+    )
+    trace_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{32}$",
+        description="The OpenTelemetry trace of the task (32 hex digits): the gateway's request, the plan, "
+        "each step's dispatch, run and result.",
+    )
+    traceparent: str | None = Field(
+        default=None, max_length=512,
+        description="W3C traceparent of the planner's span for the task: what it does later for the task "
+        "(timeouts, retries, recovery after a restart) joins the task's trace.",
     )
     outbox: list[TaskEvent] = Field(
         default_factory=list,

@@ -1,15 +1,16 @@
 """Typed output of each agent. `AgentOutput` is a union discriminated by `agent`.
 
-Adding an agent: add its output model here and to `AgentOutput`, and its entry in
-`agents.CATALOG`.
+The shipped agents have their own models here; any other agent (one that registered its
+spec at run time) reports a `GenericOutput`, so adding an agent needs no contracts release.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from .base import Model
 from .files import FileRef
+from .subjects import AGENT_NAME_PATTERN
 
 SentimentLabel = Literal["positive", "neutral", "negative"]
 
@@ -245,4 +246,27 @@ class MedicalOutput(Model):
         return [image.heatmap for image in self.images if image.heatmap]
 
 
-AgentOutput = Annotated[SentimentOutput | CsvOutput | BrowserOutput | MedicalOutput, Field(discriminator="agent")]
+class GenericOutput(Model):
+    """The output of an agent these contracts do not name: texts and files a later step can
+    read, and the agent's own data (described by its registered spec, not here)."""
+
+    agent: str = Field(pattern=AGENT_NAME_PATTERN)
+    texts: list[str] = Field(default_factory=list, description="Texts a later step (e.g. sentiment) may read.")
+    files: list[FileRef] = Field(default_factory=list, description="Files a later step may read.")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+_NAMED_OUTPUTS = ("sentiment", "csv", "browser", "medical")
+
+
+def _output_tag(value: Any) -> str:
+    agent = value.get("agent") if isinstance(value, dict) else getattr(value, "agent", None)
+    return agent if agent in _NAMED_OUTPUTS else "generic"
+
+
+AgentOutput = Annotated[
+    Annotated[SentimentOutput, Tag("sentiment")] | Annotated[CsvOutput, Tag("csv")]
+    | Annotated[BrowserOutput, Tag("browser")] | Annotated[MedicalOutput, Tag("medical")]
+    | Annotated[GenericOutput, Tag("generic")],
+    Discriminator(_output_tag),
+]

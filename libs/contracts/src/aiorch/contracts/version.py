@@ -4,5 +4,5 @@ Bump MAJOR for any incompatible change (field removed, type changed, new require
 field); the compatibility test in `tests/test_compat.py` enforces it.
 """
 
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "1.7.0"
 SCHEMA_MAJOR = int(SCHEMA_VERSION.split(".")[0])

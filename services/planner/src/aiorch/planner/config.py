@@ -1,17 +1,16 @@
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field
 
+from aiorch.runtime.llm import OpenAISettings
 from aiorch.runtime.settings import ServiceSettings
 
 
-class PlannerSettings(ServiceSettings):
+class PlannerSettings(ServiceSettings, OpenAISettings):
     planner_backend: Literal["auto", "offline", "openai"] = "auto"
-    """auto: OpenAI when OPENAI_API_KEY is set, else offline."""
-    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
-    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
-    openai_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL"))
+    """auto: OpenAI when OPENAI_API_KEY or OPENAI_BASE_URL is set, else offline."""
     planner_timeout_s: float = 10.0
+    """Per request to the model (the whole answer, retries included, gets `retries + 1` times it)."""
     planner_retries: int = 1
     planner_max_tokens: int = Field(default=800, ge=64)
     """Caps the model's answer: a small model can otherwise ramble until the context is full."""

