@@ -147,3 +147,84 @@ async def test_health_readiness_and_metrics(agent, bus, results):
         assert (await client.get("/readyz")).status_code == 200
         metrics = (await client.get("/metrics")).text
     assert 'aiorch_agent_steps_total{agent="probe",status="completed"}' in metrics
+
+
+class AsyncProbeAgent(AgentService):
+    """An `async def` handler: runs on the service's loop, no worker thread."""
+
+    name = "aprobe"
+
+    def setup(self) -> None:
+        self.threads: set[int] = set()
+        self.loops: set[asyncio.AbstractEventLoop] = set()
+        self.running = self.peak = 0
+
+    async def handle(self, request: StepRequested, ctx) -> StepOutcome:
+        self.threads.add(threading.get_ident())
+        self.loops.add(asyncio.get_running_loop())
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            match request.instruction:
+                case "fail":
+                    raise StepFailure("bad_input", "the input is bad")
+                case "crash":
+                    raise ZeroDivisionError("division by zero")
+                case "wait":
+                    for index in range(3):
+                        ctx.progress(index / 3, f"{request.step_id} part {index}")
+                        await asyncio.sleep(0.2)
+                    return StepOutcome(output([request.step_id]), "waited")
+                case _:
+                    ref = await asyncio.to_thread(ctx.save_artifact, "echo.txt", request.instruction.encode(), "text/plain")
+                    return StepOutcome(output([request.instruction]), f"echo {ref.name}")
+        finally:
+            self.running -= 1
+
+
+@pytest.fixture
+async def async_agent(nats_server, bus, tmp_path):
+    settings = AgentSettings(nats_url=nats_server.url, storage_path=tmp_path / "objects", progress_interval_s=0.0,
+                             log_json=False)
+    service = AsyncProbeAgent(settings)
+    await service.start()
+    yield service
+    await service.stop()
+
+
+async def send_async(bus, instruction: str, step_id: str = "s1") -> None:
+    request = StepRequested(task_id="t_1", step_id=step_id, attempt=1, agent="aprobe", instruction=instruction)
+    await bus.publish(subjects.agent_requests("aprobe"), request)
+
+
+async def test_an_async_handler_runs_on_the_service_loop_concurrently_with_progress(async_agent, bus, results):
+    for step_id in ("s1", "s2", "s3"):
+        await send_async(bus, "wait", step_id)
+    finished = [await results.next() for _ in range(3)]
+    assert sorted(r.step_id for r in finished) == ["s1", "s2", "s3"]
+    assert {r.status for r in finished} == {"completed"} and {r.summary for r in finished} == {"waited"}
+    assert async_agent.loops == {async_agent.loop}  # no worker thread, no second loop
+    assert async_agent.threads == {threading.get_ident()}
+    assert async_agent.peak >= 2  # steps interleave on the loop
+    messages = {m.message for m in await results.progress()}
+    assert {"s1 part 0", "s2 part 1", "s3 part 2"} <= messages
+
+
+async def test_an_async_handler_saves_artifacts_and_its_errors_become_failed_results(async_agent, bus, results):
+    await send_async(bus, "hello", "s1")
+    done = await results.next()
+    assert done.status == "completed" and [ref.name for ref in done.artifacts] == ["echo.txt"]
+    assert async_agent.store.get(done.artifacts[0].key) == b"hello"
+    await send_async(bus, "fail", "s2")
+    failed = await results.next()
+    assert (failed.error.code, failed.error.message, failed.error.retryable) == ("bad_input", "the input is bad", False)
+    await send_async(bus, "crash", "s3")
+    crashed = await results.next()
+    assert crashed.error.code == "internal_error" and crashed.error.retryable and "ZeroDivisionError" in crashed.error.message
+
+
+async def test_stop_drains_an_async_step_in_hand(async_agent, bus, results):
+    await send_async(bus, "wait", "s1")
+    await asyncio.sleep(0.3)
+    await async_agent.stop()
+    assert (await results.next()).summary == "waited"

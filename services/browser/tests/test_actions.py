@@ -1,7 +1,7 @@
 import pytest
 
 from aiorch.browser.actions import parse
-from aiorch.runtime.agent import StepFailure
+from aiorch.browser.errors import BrowseError
 
 
 def kinds(plan):
@@ -37,8 +37,8 @@ def test_up_to_n_pages_is_bounded_by_the_settings():
 
 
 def test_no_url_and_unsupported_actions_fail_with_what_was_not_understood():
-    with pytest.raises(StepFailure, match="no web address"):
+    with pytest.raises(BrowseError, match="no web address"):
         parse("find me the cheapest flight", {}, 10)
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         parse("book a table for two on https://restaurant.example", {}, 10)
     assert caught.value.code == "not_understood" and "'book'" in caught.value.message

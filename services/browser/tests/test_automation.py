@@ -8,7 +8,7 @@ from aiorch.browser.executor import Limits, SharedBrowser, browse
 from aiorch.browser.plan import parse
 from aiorch.browser.policy import UrlPolicy
 from aiorch.browser.testsite import DemoSite
-from aiorch.runtime.agent import StepFailure
+from aiorch.browser.errors import BrowseError
 
 pytestmark = [pytest.mark.skipif(not BrowserSettings().chromium_path.exists(), reason="Chromium is not installed"),
               pytest.mark.asyncio(loop_scope="module")]
@@ -68,7 +68,7 @@ async def test_ordinals_roles_and_the_dialogs_close_button(browser, site):
 
 
 async def test_a_missing_target_fails_naming_it_and_the_closest_candidates(browser, site):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         await run(browser, site, "click 'Gift wrap' and then click Send")
     assert caught.value.code == "element_not_found"
     assert "'Gift wrap'" in caught.value.message and "closest seen:" in caught.value.message
@@ -77,7 +77,7 @@ async def test_a_missing_target_fails_naming_it_and_the_closest_candidates(brows
 
 
 async def test_two_equally_good_matches_are_ambiguous_and_both_are_named(browser, site):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         await run(browser, site, "click 'Save'")
     assert caught.value.code == "ambiguous"
     assert caught.value.message.count("button 'Save'") >= 2
@@ -90,7 +90,7 @@ async def test_an_alert_is_reported_and_dismissed(browser, site):
 
 
 async def test_a_verb_that_cannot_be_done_fails_the_step(browser, site):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         await run(browser, site, "Select words similar to happy and click Send")
     assert caught.value.code == "not_understood" and "thesaurus" in caught.value.message
 

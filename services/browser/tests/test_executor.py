@@ -7,7 +7,7 @@ from aiorch.browser.config import BrowserSettings
 from aiorch.browser.executor import Limits, SharedBrowser, browse
 from aiorch.browser.policy import UrlPolicy
 from aiorch.browser.testsite import DemoSite
-from aiorch.runtime.agent import StepFailure
+from aiorch.browser.errors import BrowseError
 
 pytestmark = pytest.mark.skipif(not BrowserSettings().chromium_path.exists(), reason="Chromium is not installed")
 
@@ -83,7 +83,7 @@ async def test_waits_for_javascript_content(browser, site):
     ],
 )
 async def test_failures_say_why(browser, site, instruction, code, message):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         await run(browser, site, instruction, Limits(navigation_timeout_s=2, task_timeout_s=10))
     assert caught.value.code == code and message in caught.value.message
 
@@ -92,7 +92,7 @@ async def test_local_sites_are_refused_unless_allowed(site):
     strict = SharedBrowser(str(BrowserSettings().chromium_path), UrlPolicy(), Limits())
     await strict.start()
     try:
-        with pytest.raises(StepFailure) as caught:
+        with pytest.raises(BrowseError) as caught:
             await run(strict, site, "open SITE/products")
     finally:
         await strict.stop()

@@ -3,7 +3,7 @@
 import pytest
 
 from aiorch.browser.plan import Target, parse
-from aiorch.runtime.agent import StepFailure
+from aiorch.browser.errors import BrowseError
 
 
 def steps(instruction):
@@ -79,7 +79,7 @@ def test_exploring_clauses_and_no_verb_read_the_page():
 
 def test_verbs_that_cannot_be_done_are_kept_as_not_done_or_refused():
     assert steps("Select words similar to happy, large")[0][0] == "unsupported"
-    with pytest.raises(StepFailure, match="'delete'"):
+    with pytest.raises(BrowseError, match="'delete'"):
         parse("delete my account on https://x.org", {}, 5)
     # A quoted label that happens to be a verb is a name, not a verb.
     assert steps("click 'Delete'") == [("click", Target("Delete"), "")]

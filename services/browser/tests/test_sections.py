@@ -11,7 +11,7 @@ from aiorch.browser.config import BrowserSettings
 from aiorch.browser.executor import Limits, SharedBrowser, browse
 from aiorch.browser.plan import parse
 from aiorch.browser.policy import UrlPolicy
-from aiorch.runtime.agent import StepFailure
+from aiorch.browser.errors import BrowseError
 
 pytestmark = [pytest.mark.skipif(not BrowserSettings().chromium_path.exists(), reason="Chromium is not installed"),
               pytest.mark.asyncio(loop_scope="module")]
@@ -113,7 +113,7 @@ async def test_an_expanded_section_is_left_open(browser, site):
 
 
 async def test_expand_with_no_section_on_the_page_fails_the_step(browser, site):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         await run(browser, site, "/plain", "Expand the section below and click on the link \"text\".")
     assert "section" in caught.value.message
 
@@ -132,13 +132,13 @@ async def test_an_exact_name_in_another_tab_beats_a_visible_near_name(browser, s
 
 
 async def test_a_click_whose_effect_the_page_denies_is_not_done(browser, site):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         await run(browser, site, "/stuck", "click on the Stuck tab")
     assert "not selected after the click" in caught.value.message
 
 
 async def test_a_clause_that_only_says_to_look_around_is_not_done_alone(browser, site):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(BrowseError) as caught:
         await run(browser, site, "/tabs", "Switch between the tabs")
     assert caught.value.code == "not_understood"
 

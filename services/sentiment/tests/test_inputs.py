@@ -1,6 +1,6 @@
 import pytest
 
-from aiorch.runtime.agent import StepFailure
+from aiorch.sentiment.errors import SentimentError
 from aiorch.sentiment.inputs import TextFile, select_texts
 
 
@@ -26,7 +26,7 @@ def test_text_from_the_instruction(instruction, texts, source):
 
 @pytest.mark.parametrize("instruction", ["", "analyze the sentiment", "What is the sentiment of this text: \"\"", "sentiment:"])
 def test_no_text_fails_the_step_and_says_why(instruction):
-    with pytest.raises(StepFailure) as caught:
+    with pytest.raises(SentimentError) as caught:
         pick(instruction)
     assert caught.value.code == "empty_input" and "no text to analyse" in caught.value.message
 
@@ -58,18 +58,45 @@ def test_without_a_column_name_the_longest_text_column_is_used():
 
 
 def test_unknown_columns_and_empty_files_fail_clearly():
-    with pytest.raises(StepFailure, match="no column 'review'"):
+    with pytest.raises(SentimentError, match="no column 'review'"):
         pick("x", [TextFile("r.csv", "text/csv", CSV)], params={"column": "review"})
-    with pytest.raises(StepFailure, match="header but no rows"):
+    with pytest.raises(SentimentError, match="header but no rows"):
         pick("x", [TextFile("r.csv", "text/csv", b"a,b\n")])
-    with pytest.raises(StepFailure, match="empty"):
+    with pytest.raises(SentimentError, match="empty"):
         pick("x", [TextFile("e.txt", "text/plain", b"  \n")])
-    with pytest.raises(StepFailure, match="binary"):
+    with pytest.raises(SentimentError, match="binary"):
         pick("x", [TextFile("b.txt", "text/plain", b"\x00\x01\x02")])
 
 
 def test_texts_from_an_earlier_step_win():
     batch = pick("overall sentiment of the reviews", upstream=[["good", "bad", " "]])
     assert (batch.texts, batch.source) == (["good", "bad"], "upstream")
-    with pytest.raises(StepFailure, match="earlier step produced no text"):
+    with pytest.raises(SentimentError, match="earlier step produced no text"):
         pick("sentiment", upstream=[[]])
+
+
+def test_params_texts_are_scored_one_by_one_and_text_still_works():
+    instruction = 'What is the sentiment of "I love this phone" and "the battery is awful"?'
+    batch = pick(instruction, params={"texts": ["I love this phone", " the battery is awful ", ""]})
+    assert (batch.texts, batch.source) == (["I love this phone", "the battery is awful"], "inline")
+    assert pick(instruction, params={"text": "I love this phone"}).texts == ["I love this phone"]
+    # Both, as a planner moving from `text` to `texts` may send them: `text` is not counted twice.
+    both = {"text": "I love this phone", "texts": ["I love this phone", "the battery is awful"]}
+    assert pick(instruction, params=both).texts == ["I love this phone", "the battery is awful"]
+    assert pick("x", params={"text": "new", "texts": ["old"]}).texts == ["new", "old"]
+    assert pick("x", params={"texts": "just one"}).texts == ["just one"]
+    # Repeats are kept: each text is one result.
+    assert pick("x", params={"texts": ["good", "good"]}).texts == ["good", "good"]
+
+
+def test_blank_params_fall_back_to_the_instruction_and_bad_ones_fail():
+    assert pick('sentiment of "fine"', params={"texts": [" "], "text": ""}).texts == ["fine"]
+    with pytest.raises(SentimentError, match="params.texts must be a list of strings") as caught:
+        pick("x", params={"texts": ["ok", 3]})
+    assert caught.value.code == "invalid_params"
+    with pytest.raises(SentimentError, match="params.text must be a string"):
+        pick("x", params={"text": ["a list"]})
+
+
+def test_texts_from_an_earlier_step_win_over_params():
+    assert pick("x", params={"texts": ["mine"]}, upstream=[["theirs"]]).texts == ["theirs"]

@@ -43,6 +43,23 @@ async def test_a_csv_column_from_the_object_store(nats_server, bus, tmp_path):
         await service.stop()
 
 
+async def test_each_text_in_params_gets_its_own_result(nats_server, bus, tmp_path):
+    service = await start_service(nats_server, tmp_path, workers=1)
+    try:
+        results = await StepResults(bus).start()
+        instruction = 'What is the sentiment of "I love this phone" and "the battery is awful"?'
+        request = StepRequested(task_id="t_1", step_id="s1", attempt=1, agent="sentiment", instruction=instruction,
+                                params={"texts": ["I love this phone", "the battery is awful"]})
+        result = await run_step(bus, results, request)
+        assert result.status == "completed"
+        assert [(item.text, item.label) for item in result.output.items] == [
+            ("I love this phone", "positive"), ("the battery is awful", "negative")]
+        assert "| I love this phone | positive |" in result.summary and "| the battery is awful | negative |" in result.summary
+        assert [ref.name for ref in result.artifacts] == ["sentiment.csv"]
+    finally:
+        await service.stop()
+
+
 async def test_empty_text_fails_the_step_with_the_reason(nats_server, bus, tmp_path):
     service = await start_service(nats_server, tmp_path)
     try:
@@ -90,3 +107,18 @@ async def test_openai_errors_fall_back_to_vader_and_say_so(nats_server, bus, tmp
             await service.stop()
     assert result.status == "completed" and result.output.mode == "vader"
     assert "OpenAI was unavailable" in result.summary
+
+
+def test_openai_is_used_with_a_key_or_a_base_url_alone_and_blank_values_are_unset(tmp_path):
+    def service(**env) -> SentimentService:
+        settings = SentimentSettings(nltk_data=tmp_path / "nltk", storage_path=tmp_path / "objects", workers=1, **env)
+        agent = SentimentService(settings)
+        agent.setup()
+        agent.analyzer.close()
+        return agent
+
+    assert service(OPENAI_BASE_URL="http://127.0.0.1:9/v1").llm is not None  # a local server needs no key
+    assert service(OPENAI_API_KEY="", OPENAI_BASE_URL="").llm is None  # Compose's ${OPENAI_API_KEY:-}
+    assert service(OPENAI_API_KEY="sk-test", sentiment_mode="vader").llm is None
+    with pytest.raises(SystemExit, match="needs OPENAI_API_KEY or OPENAI_BASE_URL"):
+        service(OPENAI_API_KEY="", sentiment_mode="openai")

@@ -3,22 +3,28 @@
 import asyncio
 import csv
 import io
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from aiorch.contracts import BrowserAction, BrowserOutput, Link, StepRequested, TableData
-from aiorch.runtime.agent import AgentService, StepContext, StepOutcome
+from aiorch.runtime.agent import AgentService, StepContext, StepFailure, StepOutcome
 from aiorch.runtime.logs import get_logger
 
+from .agentspec import SPEC
 from . import llm
 from .actions import parse
 from .config import BrowserSettings
+from .errors import BrowseError
 from .executor import BrowseResult, Limits, SharedBrowser, browse
 from .policy import UrlPolicy
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class BrowserService(AgentService):
     name = "browser"
+    spec = SPEC
     settings_class = BrowserSettings
     settings: BrowserSettings
 
@@ -29,7 +35,7 @@ class BrowserService(AgentService):
         self.policy = UrlPolicy(self.settings.allowlist())
         self.limits = Limits(self.settings.max_pages, self.settings.max_actions,
                              self.settings.navigation_timeout_s, self.settings.task_timeout_s)
-        self.use_llm = bool(self.settings.openai_api_key or self.settings.openai_base_url)
+        self.use_llm = self.settings.openai_configured
         if self.use_llm and not llm.available():
             raise SystemExit("an LLM is configured (OPENAI_API_KEY/OPENAI_BASE_URL) but browser-use is not installed: "
                              "pip install 'aiorch-browser[llm]'")
@@ -41,23 +47,29 @@ class BrowserService(AgentService):
     async def on_stop(self) -> None:
         await self.browser.stop()
 
-    def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
-        if self.use_llm:
-            ctx.progress(0.1, "the browser agent (LLM) is working")
-            try:  # the offline plan, offered to the model as a first guess
-                hint = [a.describe() for a in parse(request.instruction, request.params, self.settings.max_pages).actions]
-            except Exception:  # noqa: BLE001 - a plan the parser cannot make is no reason not to try the LLM
-                hint = []
-            future = asyncio.run_coroutine_threadsafe(
-                llm.browse_with_llm(request.instruction, self.settings, self.policy, hint), self.loop)
-            output = future.result(timeout=self.settings.task_timeout_s + 30)
-            return StepOutcome(output=output, summary=summary(output))
+    async def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
+        """Runs on the service's event loop, next to the shared Chromium; domain errors become failed steps."""
+        try:
+            output = await (self._with_llm(request, ctx) if self.use_llm else self._offline(request, ctx))
+        except BrowseError as error:
+            raise StepFailure(error.code, error.message, error.retryable) from None
+        return StepOutcome(output=output, summary=summary(output))
+
+    async def _with_llm(self, request: StepRequested, ctx: StepContext) -> BrowserOutput:
+        ctx.progress(0.1, "the browser agent (LLM) is working")
+        try:  # the offline plan, offered to the model as a first guess
+            hint = [a.describe() for a in parse(request.instruction, request.params, self.settings.max_pages).actions]
+        except Exception:  # noqa: BLE001 - a plan the parser cannot make is no reason not to try the LLM
+            hint = []
+        return await _bounded(llm.browse_with_llm(request.instruction, self.settings, self.policy, hint),
+                              self.settings.task_timeout_s + 30)
+
+    async def _offline(self, request: StepRequested, ctx: StepContext) -> BrowserOutput:
         plan = parse(request.instruction, request.params, self.settings.max_pages)
         ctx.progress(0.1, "; ".join(action.describe() for action in plan.actions))
-        future = asyncio.run_coroutine_threadsafe(browse(self.browser, plan), self.loop)
-        result = future.result(timeout=self.settings.task_timeout_s + 15)
-        output = self._output(result, ctx)
-        return StepOutcome(output=output, summary=summary(output))
+        result = await _bounded(browse(self.browser, plan), self.settings.task_timeout_s + 15)
+        # Artifacts go to the object store (S3 in deployments): off the loop.
+        return await asyncio.to_thread(self._output, result, ctx)
 
     def _output(self, result: BrowseResult, ctx: StepContext) -> BrowserOutput:
         last = result.pages[-1]
@@ -79,6 +91,17 @@ class BrowserService(AgentService):
             steps=[BrowserAction(kind=step.kind, description=step.description, status=step.status, reason=step.reason,
                                  target=step.target, candidates=step.candidates[:10]) for step in result.steps],
         )
+
+
+async def _bounded(work: Awaitable[T], limit_s: float) -> T:
+    """A last guard over the browser's own time limits: a hung browser fails the step, retryably."""
+    try:
+        async with asyncio.timeout(limit_s) as deadline:
+            return await work
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise StepFailure("timeout", f"the browser did not finish within {limit_s:g}s", retryable=True) from None
 
 
 def summary(output: BrowserOutput) -> str:

@@ -10,8 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from aiorch.runtime.agent import StepFailure
-
+from .errors import BrowseError
 from .extract import EXTRACT, NEXT_LINK
 from .perform import Performer, Step
 from .plan import READ_KINDS, BrowsePlan
@@ -132,12 +131,12 @@ class SharedBrowser:
 async def browse(shared: SharedBrowser, plan: BrowsePlan, limits: Limits | None = None) -> BrowseResult:
     limits = limits or shared.limits
     if len(plan.actions) > limits.max_actions:
-        raise StepFailure("too_many_actions", f"{len(plan.actions)} actions; the limit is {limits.max_actions}")
+        raise BrowseError("too_many_actions", f"{len(plan.actions)} actions; the limit is {limits.max_actions}")
     session = await shared.session()
     try:
         result = await asyncio.wait_for(_run(session, plan, limits), limits.task_timeout_s)
     except TimeoutError:
-        raise StepFailure("timeout", f"the task took longer than {limits.task_timeout_s:g}s") from None
+        raise BrowseError("timeout", f"the task took longer than {limits.task_timeout_s:g}s") from None
     finally:
         await shared.release(session)
     if result.not_done and not plan.read_only:
@@ -145,7 +144,7 @@ async def browse(shared: SharedBrowser, plan: BrowsePlan, limits: Limits | None 
     return result
 
 
-def failure(result: BrowseResult) -> StepFailure:
+def failure(result: BrowseResult) -> BrowseError:
     """The step fails naming the first action not done, its target and the closest candidates seen."""
     step = next((s for s in result.not_done if s.kind != "explore"), result.not_done[0])
     message = f"could not {step.description}: {step.reason}"
@@ -154,7 +153,7 @@ def failure(result: BrowseResult) -> StepFailure:
     done = [s.description for s in result.steps if s.status == "done"]
     if done:
         message += ". Done before: " + "; ".join(done)
-    error = StepFailure(step.code or "not_done", message)
+    error = BrowseError(step.code or "not_done", message)
     error.result = result  # the per-action outcomes, for whoever reports them
     return error
 
@@ -263,7 +262,7 @@ async def _run(session: Session, plan: BrowsePlan, limits: Limits) -> BrowseResu
             try:
                 await page.get_by_text(action.target).first.wait_for(timeout=limits.navigation_timeout_s * 1000)
             except PlaywrightTimeout:
-                raise StepFailure("timeout", f"'{action.target}' did not appear within {limits.navigation_timeout_s:g}s") from None
+                raise BrowseError("timeout", f"'{action.target}' did not appear within {limits.navigation_timeout_s:g}s") from None
         elif action.kind == "next_pages":
             await _follow_next(page, plan, int(action.target), result, refusals, limits)
         elif action.kind == "screenshot":
@@ -309,20 +308,20 @@ async def _goto(page: Page, url: str, refusals: list[str]) -> None:
     try:
         response = await page.goto(url, wait_until="load")
     except PlaywrightTimeout:
-        raise StepFailure("timeout", f"{url} did not finish loading within the time limit") from None
+        raise BrowseError("timeout", f"{url} did not finish loading within the time limit") from None
     except PlaywrightError as exc:
         if refusals:
-            raise StepFailure("refused_url", refusals[-1]) from None
+            raise BrowseError("refused_url", refusals[-1]) from None
         message = str(exc).splitlines()[0]
         reasons = {"ERR_NAME_NOT_RESOLVED": "the host name does not resolve", "ERR_CONNECTION_REFUSED":
                    "the connection was refused", "ERR_ADDRESS_UNREACHABLE": "the address is unreachable",
                    "ERR_CONNECTION_TIMED_OUT": "the connection timed out", "ERR_INVALID_URL": "the address is invalid"}
         reason = next((text for code, text in reasons.items() if code in message), message)
-        raise StepFailure("unreachable", f"cannot open {url}: {reason}") from None
+        raise BrowseError("unreachable", f"cannot open {url}: {reason}") from None
     if refusals:  # a redirect to a forbidden address
-        raise StepFailure("refused_url", refusals[-1])
+        raise BrowseError("refused_url", refusals[-1])
     if response is not None and response.status >= 400:
-        raise StepFailure("http_error", f"{url} answered HTTP {response.status}")
+        raise BrowseError("http_error", f"{url} answered HTTP {response.status}")
 
 
 async def _follow_next(page: Page, plan: BrowsePlan, pages: int, result: BrowseResult, refusals, limits) -> None:

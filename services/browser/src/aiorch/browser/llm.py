@@ -5,9 +5,9 @@ import asyncio
 import os
 
 from aiorch.contracts import BrowserOutput
-from aiorch.runtime.agent import StepFailure
 
 from .actions import URL
+from .errors import BrowseError
 from .executor import CHROMIUM_ARGS
 from .policy import Refused, UrlPolicy
 
@@ -42,7 +42,7 @@ async def browse_with_llm(instruction: str, settings, policy: UrlPolicy, hint: l
         try:
             await asyncio.to_thread(policy.check, url)
         except Refused as refused:
-            raise StepFailure("refused_url", str(refused)) from None
+            raise BrowseError("refused_url", str(refused)) from None
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
     llm = ChatOpenAI(model=settings.openai_model, api_key=key, base_url=settings.openai_base_url)
     profile = BrowserProfile(
@@ -65,15 +65,15 @@ async def browse_with_llm(instruction: str, settings, policy: UrlPolicy, hint: l
         history = await asyncio.wait_for(
             agent.run(max_steps=settings.max_actions, on_step_end=check_page), settings.task_timeout_s)
     except TimeoutError:
-        raise StepFailure("timeout", f"the browser agent took longer than {settings.task_timeout_s:g}s") from None
+        raise BrowseError("timeout", f"the browser agent took longer than {settings.task_timeout_s:g}s") from None
     finally:
         await agent.close()
     if refusals:
-        raise StepFailure("refused_url", refusals[0])
+        raise BrowseError("refused_url", refusals[0])
     answer = history.final_result()
     if not history.is_successful() or not answer:
         errors = [error for error in history.errors() if error]
-        raise StepFailure("llm_failed", f"the browser agent did not finish the task{': ' + errors[-1][:300] if errors else ''}",
+        raise BrowseError("llm_failed", f"the browser agent did not finish the task{': ' + errors[-1][:300] if errors else ''}",
                           retryable=True)
     urls = [url for url in history.urls() if url and url.startswith("http")]
     return BrowserOutput(

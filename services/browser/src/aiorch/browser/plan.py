@@ -9,7 +9,8 @@ with the reason, never dropped."""
 import re
 from dataclasses import dataclass, field
 
-from aiorch.runtime.agent import StepFailure
+from .errors import BrowseError
+
 
 URL = re.compile(r"""https?://[^\s<>"'`)\]]+""", re.IGNORECASE)
 _UNSUPPORTED = re.compile(
@@ -137,7 +138,7 @@ def parse(instruction: str, params: dict, max_pages: int) -> BrowsePlan:
     # it a second time after the actions would throw away what they did.
     urls = list(dict.fromkeys(urls))
     if not urls:
-        raise StepFailure("no_url", "no web address in the instruction: include one like https://example.org")
+        raise BrowseError("no_url", "no web address in the instruction: include one like https://example.org")
     body = _strip_addresses(text)
     lowered = body.lower()
     actions = [Action("open", urls[0])]
@@ -145,7 +146,7 @@ def parse(instruction: str, params: dict, max_pages: int) -> BrowsePlan:
         actions += _clause_actions(clause)
     unsupported = next((a for a in actions if a.kind == "unsupported" and a.note.startswith("refuse:")), None)
     if unsupported:
-        raise StepFailure(
+        raise BrowseError(
             "not_understood",
             f"cannot do '{unsupported.target}' offline: I can open pages, read text, tables and links, click, "
             "select, check, type into and submit forms, wait for text, follow 'next' pages and take screenshots",

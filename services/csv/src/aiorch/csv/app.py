@@ -7,9 +7,11 @@ from pydantic import ValidationError
 
 from aiorch.contracts import CleaningSpec, FileRef, StepRequested
 from aiorch.runtime.agent import AgentService, StepContext, StepFailure, StepOutcome
+from aiorch.runtime.llm import llm_or_offline
 from aiorch.runtime.logs import get_logger
 from aiorch.runtime.storage import artifact_key
 
+from .agentspec import SPEC
 from .cleaner import clean_table
 from .config import CsvSettings
 from .errors import CsvProblem
@@ -24,16 +26,12 @@ CSV_TYPES = {"text/csv", "text/tab-separated-values", "text/plain"}
 
 class CsvService(AgentService):
     name = "csv"
+    spec = SPEC
     settings_class = CsvSettings
     settings: CsvSettings
 
     def setup(self) -> None:
-        key = self.settings.openai_api_key
-        self.llm = (
-            LLMSpecParser(key.get_secret_value(), self.settings.openai_base_url, self.settings.openai_model,
-                          self.settings.openai_timeout_s)
-            if key is not None else None
-        )
+        self.llm = LLMSpecParser(**self.settings.openai_args()) if self.settings.openai_configured else None
 
     def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
         files = [ref for ref in request.files if ref.media_type in CSV_TYPES]
@@ -57,12 +55,9 @@ class CsvService(AgentService):
                 return CleaningSpec.model_validate_json(given).model_copy(update={"source": "params"})
             except ValidationError as exc:
                 raise StepFailure("invalid_spec", f"params.spec is not a cleaning spec: {exc.errors()[0]['msg']}") from None
-        if self.llm is not None:
-            try:
-                return self.llm.parse(request.instruction, columns)
-            except Exception as exc:
-                log.warning("LLM spec failed, parsing the instruction offline", error=str(exc))
-        return parse_instruction(request.instruction, columns)
+        llm = self.llm
+        return llm_or_offline(llm and (lambda: llm.parse(request.instruction, columns)),
+                              lambda: parse_instruction(request.instruction, columns), what="cleaning spec").value
 
     def _clean_in_memory(self, request: StepRequested, ctx: StepContext, ref: FileRef) -> StepOutcome:
         table = read_table(ctx.read_file(ref), ref.name)

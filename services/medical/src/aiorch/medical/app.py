@@ -6,6 +6,7 @@ from aiorch.contracts import MedicalOutput, PatientInfo, StepRequested
 from aiorch.runtime.agent import AgentService, StepContext, StepFailure, StepOutcome
 from aiorch.runtime.logs import get_logger
 
+from .agentspec import SPEC
 from .classify import DISCLAIMER, classify_photo, summary
 from .config import MedicalSettings
 from .errors import ImageProblem
@@ -17,6 +18,7 @@ log = get_logger(__name__)
 
 class MedicalService(AgentService):
     name = "medical"
+    spec = SPEC
     settings_class = MedicalSettings
     settings: MedicalSettings
 

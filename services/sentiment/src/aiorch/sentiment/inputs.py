@@ -1,8 +1,9 @@
 """Find the texts a sentiment step should analyse. Pure functions, no I/O.
 
 Sources in order of precedence: texts from an earlier step, attached files (a text
-file, or a CSV column), `text`/`texts` parameters, quoted text in the instruction,
-text after a colon, and finally the instruction itself once command words are removed.
+file, or a CSV column), `texts`/`text` parameters (each text scored on its own), quoted
+text in the instruction, text after a colon, and finally the instruction itself once
+command words are removed. Problems raise `SentimentError`.
 """
 
 import csv
@@ -11,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from aiorch.contracts.wording import quoted_texts
-from aiorch.runtime.agent import StepFailure
+
+from .errors import SentimentError
 
 MAX_TEXTS = 2_000_000
 _COMMAND = re.compile(
@@ -49,7 +51,7 @@ class TextFile:
 
 def decode(data: bytes, name: str) -> str:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise StepFailure("unreadable_file", f"{name} is a binary file, not text")
+        raise SentimentError("unreadable_file", f"{name} is a binary file, not text")
     for encoding in ("utf-8-sig", "utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",):
         try:
             return data.decode(encoding)
@@ -66,14 +68,14 @@ def texts_from_csv(text: str, name: str, instruction: str, column: str | None) -
         dialect = csv.excel
     rows = list(csv.reader(io.StringIO(text), dialect))
     if not rows:
-        raise StepFailure("empty_input", f"{name} is empty")
+        raise SentimentError("empty_input", f"{name} is empty")
     header, body = [cell.strip() for cell in rows[0]], rows[1:]
     if not body:
-        raise StepFailure("empty_input", f"{name} has a header but no rows")
+        raise SentimentError("empty_input", f"{name} has a header but no rows")
     index = _pick_column(header, body, instruction, column, name)
     texts = [row[index].strip() for row in body if index < len(row) and row[index].strip()]
     if not texts:
-        raise StepFailure("empty_input", f"column {header[index]!r} of {name} has no text")
+        raise SentimentError("empty_input", f"column {header[index]!r} of {name} has no text")
     chosen = "named" if column or _named_column(header, instruction) is not None else "chosen as the longest text column"
     return TextBatch(texts, "column", f"Column `{header[index]}` of `{name}` ({chosen}), {len(texts):,} non-empty rows.")
 
@@ -93,7 +95,7 @@ def _pick_column(header: list[str], body: list[list[str]], instruction: str, col
         for index, heading in enumerate(header):
             if heading.lower() == column.lower():
                 return index
-        raise StepFailure("unknown_column", f"{name} has no column {column!r}; its columns are {header}")
+        raise SentimentError("unknown_column", f"{name} has no column {column!r}; its columns are {header}")
     named = _named_column(header, instruction)
     if named is not None:
         return named
@@ -143,28 +145,47 @@ def select_texts(
     upstream_texts = [text for texts in upstream for text in texts if isinstance(text, str) and text.strip()]
     if upstream:
         if not upstream_texts:
-            raise StepFailure("empty_input", "the earlier step produced no text to analyse")
+            raise SentimentError("empty_input", "the earlier step produced no text to analyse")
         return _bounded(TextBatch(upstream_texts, "upstream"))
     if files:
         batches = [_texts_from_file(file, instruction, params) for file in files]
         texts = [text for batch in batches for text in batch.texts]
         notes = " ".join(batch.note for batch in batches if batch.note)
         return _bounded(TextBatch(texts, batches[0].source if len(batches) == 1 else "files", notes or None))
-    if isinstance(params.get("text"), str) and params["text"].strip():
-        return TextBatch([params["text"].strip()], "inline")
+    given = texts_from_params(params)
+    if given:
+        return _bounded(TextBatch(given, "inline"))
     batch = texts_from_instruction(instruction)
     if batch is None:
-        raise StepFailure(
+        raise SentimentError(
             "empty_input",
             "no text to analyse: put the text in quotes or after a colon, or attach a .txt or .csv file",
         )
     return batch
 
 
+def texts_from_params(params: dict) -> list[str]:
+    """`params.texts` (a list of strings) and `params.text` (one string, kept unless `texts` holds it)."""
+    texts = params.get("texts")
+    if texts is None:
+        texts = []
+    elif isinstance(texts, str):
+        texts = [texts]
+    elif not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
+        raise SentimentError("invalid_params", "params.texts must be a list of strings")
+    text = params.get("text")
+    if text is not None and not isinstance(text, str):
+        raise SentimentError("invalid_params", "params.text must be a string")
+    found = [value.strip() for value in texts if value.strip()]
+    if text and text.strip() and text.strip() not in found:
+        found.insert(0, text.strip())
+    return found
+
+
 def _texts_from_file(file: TextFile, instruction: str, params: dict) -> TextBatch:
     text = decode(file.data, file.name)
     if not text.strip():
-        raise StepFailure("empty_input", f"{file.name} is empty")
+        raise SentimentError("empty_input", f"{file.name} is empty")
     if file.media_type in ("text/csv", "text/tab-separated-values"):
         column = params.get("column")
         return texts_from_csv(text, file.name, instruction, column if isinstance(column, str) else None)
@@ -176,5 +197,5 @@ def _texts_from_file(file: TextFile, instruction: str, params: dict) -> TextBatc
 
 def _bounded(batch: TextBatch) -> TextBatch:
     if len(batch.texts) > MAX_TEXTS:
-        raise StepFailure("too_many_texts", f"{len(batch.texts):,} texts is over the limit of {MAX_TEXTS:,}")
+        raise SentimentError("too_many_texts", f"{len(batch.texts):,} texts is over the limit of {MAX_TEXTS:,}")
     return batch
