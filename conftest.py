@@ -4,7 +4,8 @@ import pytest
 
 from aiorch.runtime.broker import Bus
 from aiorch.runtime.settings import ServiceSettings
-from aiorch.runtime.testing import MotoS3Server, NatsServer
+from aiorch.runtime.local import NatsServer
+from aiorch.runtime.testing import MotoS3Server
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ class Harness:
         self.concurrency = concurrency
 
     def __enter__(self) -> "Harness":
-        from aiorch.runtime.testing import LocalSystem
+        from aiorch.runtime.local import LocalSystem
 
         self.site = MiniWobSite().__enter__()
         log_dir = REPO / "test-artifacts" / "logs" / f"eval-browser-{self.root.name}"

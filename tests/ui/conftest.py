@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from aiorch.runtime.testing import LocalSystem, free_port
+from aiorch.runtime.local import LocalSystem, free_port
 
 ARTIFACTS = Path(os.environ.get("AIORCH_TEST_ARTIFACTS", "test-artifacts"))
 KEY = "ui-test-key-0123456789abcdef"

@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from aiorch.runtime.testing import free_port
+from aiorch.runtime.local import free_port
 
 APP = str(Path(__file__).resolve().parents[2] / "services" / "ui" / "src" / "aiorch" / "ui" / "app.py")
 pytestmark = pytest.mark.e2e
