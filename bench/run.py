@@ -4,6 +4,7 @@ Figures (issue targets in brackets):
 - one-sentence sentiment task, HTTP submit -> completed event, concurrency 1 [p50 <= 20 ms, p99 <= 60 ms],
   beside the raw nats-py JetStream publish -> consume round trip of the same run;
 - sustained throughput at concurrency 32, none lost [>= 200 tasks/s];
+- the same on a 3-node NATS cluster with R3 streams beside one server, as a ratio (--cluster-tasks);
 - the sentiment agent on 1,000 texts vs NLTK's VADER called directly [>= 80%];
 - csv: repair precision and recall on the generated dirty/clean pair [>= 0.95, >= 0.85], and a
   1 GB CSV cleaned with deduplication, streamed [<= 2 GiB peak RSS, >= 50% of the throughput of
@@ -27,7 +28,7 @@ import aiohttp
 import nats
 from nats.js.api import ConsumerConfig, StreamConfig
 
-from aiorch.runtime.testing import LocalSystem
+from aiorch.runtime.local import LocalSystem
 
 KEY = "bench-key-0123456789abcdef"
 ROWS: list[tuple[str, str, str, str]] = []
@@ -217,6 +218,44 @@ async def run(system: LocalSystem, args) -> None:
     row("sentiment agent, 1,000 texts (handler only)", f"{handler_s * 1000:.0f} ms ({direct / handler_s:.0%} of direct)")
 
 
+def cluster_figures(args) -> None:
+    """Throughput on a 3-node NATS cluster (R3 streams and bucket) beside one server (R1):
+    the same system (sentiment the only agent), the same tasks, concurrency 32."""
+    from aiorch.runtime.cluster import NatsCluster, cluster_system
+
+    async def measure(system: LocalSystem, urls) -> tuple[float, int, int]:
+        completions = Completions()
+        await completions.start(urls)
+        await latency_on_the_bus(system, completions, 30)  # warm up every process
+        try:
+            return await throughput(system, completions, args.cluster_tasks, 32)
+        finally:
+            await completions.nc.close()
+
+    figures = {}
+    for kind in ("one server", "cluster"):
+        with tempfile.TemporaryDirectory(prefix="aiorch-bench-cluster-") as root:
+            root = Path(root)
+            options = {"agents": ["aiorch.sentiment"], "AIORCH_LOG_LEVEL": "WARNING"}
+            if kind == "cluster":
+                cluster = NatsCluster(root / "nats-cluster", log_dir=root / "logs")
+                system, urls = cluster_system(cluster, root, root / "logs", KEY, **options), cluster.urls
+            else:
+                system = LocalSystem(root, root / "logs", KEY, **options)
+                urls = system.nats.url
+            try:
+                system.start()
+                figures[kind] = asyncio.run(measure(system, urls))
+            finally:
+                system.stop()
+    single, cluster = figures["one server"], figures["cluster"]
+    row(f"throughput at concurrency 32, sentiment only, {args.cluster_tasks} tasks: one NATS server (R1)",
+        f"{single[0]:.0f} tasks/s")
+    row("  same on a 3-node NATS cluster (R3 streams and bucket)", f"{cluster[0]:.0f} tasks/s, "
+        f"{cluster[1] - cluster[2]} of {cluster[1]} lost", "0 lost", cluster[1] == cluster[2])
+    row("  ratio R3 cluster / one server", f"{cluster[0] / single[0]:.2f}")
+
+
 def csv_figures(args) -> None:
     from aiorch.contracts import CleaningSpec
     from aiorch.csv.cleaner import clean_bytes
@@ -375,6 +414,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=300, help="tasks for the latency figures")
     parser.add_argument("--tasks", type=int, default=3000, help="tasks for the throughput figure")
+    parser.add_argument("--cluster-tasks", type=int, default=1000,
+                        help="tasks for the R3 cluster vs one server throughput (0 skips it)")
     parser.add_argument("--no-large-csv", dest="large_csv", action="store_false", help="skip the 1 GB CSV run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aiorch-bench-") as root:
@@ -383,6 +424,8 @@ def main() -> int:
             asyncio.run(run(system, args))
         finally:
             system.stop()
+    if args.cluster_tasks:
+        cluster_figures(args)
     csv_figures(args)
     browser_figures()
     medical_figures()

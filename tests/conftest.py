@@ -3,11 +3,12 @@
 import hashlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
 
-from aiorch.runtime.testing import LocalSystem
+from aiorch.runtime.local import LocalSystem
 
 ARTIFACTS = Path(os.environ.get("AIORCH_TEST_ARTIFACTS", "test-artifacts"))
 KEY = "test-key-0123456789abcdef"
@@ -25,20 +26,44 @@ def make_system(root: Path, service_env: dict | None = None, service_python: dic
 
 
 @pytest.fixture(scope="module")
-def system():
+def storage_backend() -> str:
+    """Where the system keeps files. Modules that must hold on both backends override this
+    fixture with `params=STORAGE_BACKENDS`."""
+    return "local"
+
+
+STORAGE_BACKENDS = ["local", "s3"]
+
+
+@pytest.fixture(scope="module")
+def storage_env(storage_backend, request) -> dict[str, str]:
+    """The services' settings for the chosen backend: a local folder, or a bucket of its own
+    on a real S3 API server (moto)."""
+    if storage_backend == "local":
+        return {}
+    endpoint = request.getfixturevalue("moto_s3").endpoint
+    return {
+        "AIORCH_STORAGE_BACKEND": "s3", "AIORCH_S3_ENDPOINT": endpoint, "AIORCH_S3_ACCESS_KEY": "testing",
+        "AIORCH_S3_SECRET_KEY": "testing-secret", "AIORCH_S3_SECURE": "false",
+        "AIORCH_S3_BUCKET": f"aiorch-{uuid.uuid4().hex[:12]}",
+    }
+
+
+@pytest.fixture(scope="module")
+def system(storage_env):
     with tempfile.TemporaryDirectory(prefix="aiorch-e2e-") as root:
-        running = make_system(Path(root), AIORCH_MAX_UPLOAD_BYTES=str(4 * 1024 * 1024))
+        running = make_system(Path(root), AIORCH_MAX_UPLOAD_BYTES=str(4 * 1024 * 1024), **storage_env)
         yield running
         running.stop()
 
 
 @pytest.fixture
-def fresh_system(tmp_path):
+def fresh_system(tmp_path, storage_env):
     """A system of its own, for tests that kill and restart services."""
     systems = []
 
     def make(**env) -> LocalSystem:
-        systems.append(make_system(tmp_path, **env))
+        systems.append(make_system(tmp_path, **{**storage_env, **env}))
         return systems[-1]
 
     yield make

@@ -1,12 +1,15 @@
 """Compose and Kubernetes manifests render and validate offline with the real tools."""
 
+import base64
+import json
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
 
 from aiorch.contracts import CATALOG, subjects
+from aiorch.gateway.principals import key_digest, parse_keys_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -104,8 +107,44 @@ def test_prod_runs_a_nats_cluster_and_reads_secrets_from_outside_git():
     nats = by_kind(prod, "StatefulSet")["nats"]
     assert nats["spec"]["replicas"] == 3 and "--routes" in nats["spec"]["template"]["spec"]["containers"][0]["args"]
     assert by_kind(prod, "Secret") == {}
-    dev_secret = next(iter(by_kind(render("dev"), "Secret").values()))
-    assert set(dev_secret["data"]) >= {"api-keys", "ui-api-key", "s3-secret-key", *(f"nats-password-{s}" for s in BUS_SERVICES)}
+    dev_secret = next(s for name, s in by_kind(render("dev"), "Secret").items() if name.startswith("aiorch-secrets"))
+    assert set(dev_secret["data"]) >= {"ui-api-key", "s3-secret-key", *(f"nats-password-{s}" for s in BUS_SERVICES)}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_reads_its_principals_from_a_mounted_secret(overlay, tmp_path):
+    docs = render(overlay)
+    pod = by_kind(docs, "Deployment")["gateway"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {item["name"]: item for item in container["env"]}
+    path = PurePosixPath(env["AIORCH_API_KEYS_FILE"]["value"])
+    # The folder is mounted (no subPath), so an updated Secret reaches the running gateway.
+    mount = next(m for m in container["volumeMounts"] if PurePosixPath(m["mountPath"]) == path.parent)
+    assert mount.get("readOnly") and "subPath" not in mount
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])["secret"]
+    assert {"key": "api-keys", "path": path.name} in volume["items"] and not volume.get("optional")
+    assert env["AIORCH_API_KEYS"]["valueFrom"]["secretKeyRef"]["optional"] is True
+    secrets = by_kind(docs, "Secret")
+    if overlay != "dev":
+        assert volume["secretName"] == "aiorch-api-keys" and secrets == {}  # made outside git
+        return
+    keys = tmp_path / "api-keys"
+    keys.write_text(base64.b64decode(secrets[volume["secretName"]]["data"]["api-keys"]).decode())
+    principals = {principal.name: principal for principal in parse_keys_file(keys)}
+    ui_key = base64.b64decode(next(s for n, s in secrets.items() if n.startswith("aiorch-secrets"))["data"]["ui-api-key"])
+    assert principals["ui"].digest == key_digest(ui_key.decode()) and principals["ui"].can("submit")
+
+
+def test_the_secret_example_names_every_secret_the_manifests_use():
+    example = {doc["metadata"]["name"] for doc in yaml.safe_load_all((DEPLOY / "k8s" / "secret.example.yaml").read_text())}
+    used = set()
+    for doc in render("prod"):
+        for container in (doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []):
+            used |= {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e
+                     and "secretKeyRef" in e["valueFrom"]}
+        for volume in doc.get("spec", {}).get("template", {}).get("spec", {}).get("volumes") or []:
+            used |= {volume["secret"]["secretName"]} if "secret" in volume else set()
+    assert used <= example and "aiorch-api-keys" in used
 
 
 def compose(*args: str, env_file: Path | None = None) -> subprocess.CompletedProcess:
@@ -127,8 +166,6 @@ def test_compose_refuses_to_start_without_required_secrets():
 
 def test_compose_has_every_service_health_gated():
     done = compose("config", "--format", "json", env_file=DEPLOY / ".env.example")
-    import json
-
     config = json.loads(done.stdout)["services"]
     assert set(SERVICES) | {"nats", "minio", "minio-init"} <= set(config)
     assert config["planner"]["depends_on"]["nats"]["condition"] == "service_healthy"
@@ -140,3 +177,69 @@ def test_compose_has_every_service_health_gated():
         assert all(dep["condition"] in ("service_healthy", "service_completed_successfully")
                    for dep in config[name]["depends_on"].values())
     assert "healthcheck" in config["nats"] and "healthcheck" in config["minio"]
+
+
+def test_compose_mounts_the_gateways_keys_folder_read_only():
+    done = compose("config", "--format", "json", env_file=DEPLOY / ".env.example")
+    gateway = json.loads(done.stdout)["services"]["gateway"]
+    path = PurePosixPath(gateway["environment"]["AIORCH_API_KEYS_FILE"])
+    volume = next(v for v in gateway["volumes"] if PurePosixPath(v["target"]) == path.parent)
+    assert volume["type"] == "bind" and volume["read_only"] and Path(volume["source"]) == DEPLOY / "keys"
+    assert gateway["environment"]["AIORCH_API_KEYS"] == ""  # optional: the keys file is enough
+
+
+def test_prod_nats_is_a_three_node_jetstream_cluster_with_its_own_volumes():
+    prod = render("prod")
+    nats = by_kind(prod, "StatefulSet")["nats"]
+    spec, pod = nats["spec"], nats["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    args = container["args"]
+    # Routes to every pod of the StatefulSet through the headless service it is governed by.
+    headless = by_kind(prod, "Service")[spec["serviceName"]]
+    assert headless["spec"]["clusterIP"] == "None" and headless["spec"]["publishNotReadyAddresses"]
+    assert {port["port"] for port in headless["spec"]["ports"]} >= {4222, 6222}
+    routes = args[args.index("--routes") + 1].split(",")
+    assert routes == [f"nats://nats-{n}.{spec['serviceName']}:6222" for n in range(spec["replicas"])]
+    assert args[args.index("--cluster") + 1].endswith(":6222") and "--cluster_name" in args
+    # JetStream on a persistent volume per pod; each server named after its pod (JetStream needs unique names).
+    env = {item["name"]: item for item in container["env"]}
+    assert env["NATS_SERVER_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    claim = spec["volumeClaimTemplates"][0]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"] and claim["spec"]["resources"]["requests"]["storage"]
+    mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
+    assert env["NATS_STORE_DIR"]["value"].startswith(mounts[claim["metadata"]["name"]] + "/")
+    config = next(doc for doc in prod if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("nats-config"))
+    assert "store_dir: $NATS_STORE_DIR" in config["data"]["nats.conf"]
+    # One replica per Kubernetes node; a drain takes one at a time; clients leave before a node stops.
+    assert pod["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule"
+    assert by_kind(prod, "PodDisruptionBudget")["nats"]["spec"]["maxUnavailable"] == 1
+    assert "ldm=1" in container["lifecycle"]["preStop"]["exec"]["command"]
+    # Routes pass between the NATS pods only.
+    policy = by_kind(prod, "NetworkPolicy")["nats-from-clients"]
+    assert {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "nats"}}}],
+            "ports": [{"port": 6222, "protocol": "TCP"}]} in policy["spec"]["ingress"]
+
+
+def _aiorch_config(docs: list[dict]) -> dict:
+    return next(doc for doc in docs if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("aiorch-config"))["data"]
+
+
+def test_prod_streams_are_r3_and_services_know_every_nats_node_as_their_own_user():
+    from aiorch.runtime.settings import ServiceSettings
+
+    prod, dev = render("prod"), render("dev")
+    config = _aiorch_config(prod)
+    replicas = by_kind(prod, "StatefulSet")["nats"]["spec"]["replicas"]
+    settings = ServiceSettings(nats_url=config["AIORCH_NATS_URL"], nats_replicas=config["AIORCH_NATS_REPLICAS"],
+                               nats_user="planner")
+    assert settings.nats_replicas == replicas == 3
+    assert settings.nats_servers == [f"nats://nats-{n}.nats-headless:4222" for n in range(replicas)]
+    assert "AIORCH_NATS_REPLICAS" not in _aiorch_config(dev)  # one server: R1, the default
+    assert by_kind(dev, "StatefulSet")["nats"]["spec"]["replicas"] == 1
+    deployments = by_kind(prod, "Deployment")
+    for name in BUS_SERVICES:
+        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        env = {item["name"]: item for item in container.get("env", [])}
+        assert env["AIORCH_NATS_USER"]["value"] == name
+        assert {"configMapRef": {"name": next(doc["metadata"]["name"] for doc in prod if doc["kind"] == "ConfigMap"
+                                              and doc["metadata"]["name"].startswith("aiorch-config"))}} in container["envFrom"]

@@ -10,7 +10,7 @@ import nats
 import pytest
 
 from aiorch.runtime.natsauth import all_permissions, inbox_prefix, password_variable, render_config
-from aiorch.runtime.testing import LocalSystem
+from aiorch.runtime.local import LocalSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "nats"

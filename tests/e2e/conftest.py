@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from aiorch.runtime.storage import S3ObjectStore
-from aiorch.runtime.testing import LocalSystem
+from aiorch.runtime.local import LocalSystem
 
 ARTIFACTS = Path(os.environ.get("AIORCH_TEST_ARTIFACTS", "test-artifacts"))
 KEYS = {name: f"{name}-key-0123456789abcdef" for name in ("alice", "bob", "root", "viewer", "brief", "fuzz")}

@@ -4,7 +4,15 @@ import pytest
 
 from aiorch.browser.testsite import DemoSite
 
+from tests.conftest import STORAGE_BACKENDS
+
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
+def storage_backend(request) -> str:
+    """Every test here runs on the local folder and on S3."""
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -14,10 +22,10 @@ def site():
 
 
 @pytest.fixture(scope="module")
-def web_system(site, tmp_path_factory):
+def web_system(site, tmp_path_factory, storage_env):
     from tests.conftest import make_system
 
-    system = make_system(tmp_path_factory.mktemp("web"), AIORCH_ALLOWED_HOSTS=site.host)
+    system = make_system(tmp_path_factory.mktemp("web"), AIORCH_ALLOWED_HOSTS=site.host, **storage_env)
     yield system
     system.stop()
 

@@ -5,7 +5,16 @@ import signal
 
 import pytest
 
+from tests.conftest import STORAGE_BACKENDS
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
+def storage_backend(request) -> str:
+    """Every test here runs on the local folder and on S3."""
+    return request.param
+
 
 ROWS = 25_000
 

@@ -5,7 +5,15 @@ import io
 
 import pytest
 
+from tests.conftest import STORAGE_BACKENDS
+
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
+def storage_backend(request) -> str:
+    """Every test here runs on the local folder and on S3."""
+    return request.param
 
 
 def types(events):

@@ -1,28 +1,35 @@
-"""Agent-service base: one durable pull consumer, domain handler in a worker thread.
+"""Agent-service base: one durable pull consumer, domain handler in a worker thread or on the loop.
 
 A subclass names its agent and implements `handle(request, ctx) -> StepOutcome` with no
-NATS or HTTP in it. The base turns exceptions into failed results (code, message,
-retryable), answers redeliveries of a finished step from a cache (idempotent per
-task/step/attempt), keeps long steps alive with in-progress acks, reports progress,
-drains on SIGTERM, and serves /healthz, /readyz and /metrics.
+NATS or HTTP in it: a plain `def` runs in a worker thread (CPU work, blocking libraries),
+an `async def` on the service's event loop (async libraries such as Playwright). The base
+turns exceptions into failed results (code, message, retryable), answers redeliveries of
+a finished step from a cache (idempotent per task/step/attempt), keeps long steps alive
+with in-progress acks, reports progress, drains on SIGTERM, and serves /healthz, /readyz
+and /metrics.
 """
 
 import asyncio
 import contextlib
+import inspect
 import json
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import structlog
 from nats.aio.msg import Msg
 from prometheus_client import Counter, Gauge, Histogram
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from aiorch.contracts import (
     AgentOutput,
+    AgentSpec,
     FileRef,
     StepError,
     StepProgress,
@@ -35,8 +42,10 @@ from aiorch.contracts import (
 from .broker import Bus, PullWorker
 from .health import HealthServer
 from .logs import configure_logging, get_logger
+from .registry import Registration
 from .settings import ServiceSettings
 from .storage import ObjectStore, artifact_key, make_store
+from .tracing import OUTCOME, context_from, setup_tracing, shutdown_tracing, step_attributes, tracer
 
 log = get_logger(__name__)
 
@@ -53,6 +62,7 @@ class AgentSettings(ServiceSettings):
     inline_output_bytes: int = 256 * 1024
     progress_interval_s: float = 0.5
     result_cache_size: int = 1024
+    registry_heartbeat_s: float = 5.0
 
 
 class StepFailure(Exception):
@@ -82,7 +92,7 @@ class StepContext:
         self._last_report = 0.0
 
     def progress(self, fraction: float | None = None, message: str = "") -> None:
-        """Report progress; throttled, safe to call often from the handler's thread."""
+        """Report progress; throttled, safe to call often from the handler's thread or the loop."""
         now = time.monotonic()
         if now - self._last_report < self._interval_s:
             return
@@ -114,6 +124,8 @@ class StepContext:
 
 class AgentService(ABC):
     name: ClassVar[str]
+    spec: ClassVar[AgentSpec | None] = None
+    """Published to the agent registry while the service runs (see aiorch.runtime.registry)."""
     settings_class: ClassVar[type[AgentSettings]] = AgentSettings
 
     def __init__(self, settings: AgentSettings) -> None:
@@ -123,6 +135,7 @@ class AgentService(ABC):
         self.bus: Bus | None = None
         self.worker: PullWorker | None = None
         self.health: HealthServer | None = None
+        self.registration: Registration | None = None
 
     def setup(self) -> None:
         """Load models and data once, before the first message."""
@@ -134,12 +147,16 @@ class AgentService(ABC):
         """Close what on_start opened, after the last step has drained."""
 
     @abstractmethod
-    def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome: ...
+    def handle(self, request: StepRequested, ctx: StepContext) -> StepOutcome | Awaitable[StepOutcome]:
+        """One step. A plain `def` runs in a worker thread; an `async def` on the service's loop,
+        where it must not block (use asyncio.to_thread for blocking parts, e.g. ctx.save_artifact
+        on S3)."""
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
         configure_logging(self.name, self.settings.log_level, self.settings.log_json)
+        setup_tracing(f"aiorch-{self.name}")
         await asyncio.to_thread(self.setup)
         self.loop = asyncio.get_running_loop()
         await self.on_start()
@@ -157,6 +174,9 @@ class AgentService(ABC):
             self.bus, subjects.STREAM_WORK, durable, self._on_message, concurrency=self.settings.concurrency
         )
         await self.worker.start()
+        if self.spec is not None:  # registered once it takes work: the planner may plan for it now
+            self.registration = Registration(self.spec, self.settings.registry_heartbeat_s)
+            await self.registration.start(self.bus.js)
         self.health = HealthServer(
             self.name, self.settings.health_host, self.settings.health_port, self.is_ready
         )
@@ -167,6 +187,8 @@ class AgentService(ABC):
         return bool(self.worker and self.worker.ready and self.bus and self.bus.nc.is_connected)
 
     async def stop(self) -> None:
+        if self.registration:  # first leave the registry: no new plans for this instance
+            await self.registration.stop()
         if self.worker:
             await self.worker.stop(self.settings.drain_timeout_s)
         await self.on_stop()
@@ -174,6 +196,7 @@ class AgentService(ABC):
             await self.bus.close()
         if self.health:
             await self.health.stop()
+        await shutdown_tracing()
 
     # --- one message -------------------------------------------------------------------
 
@@ -183,16 +206,28 @@ class AgentService(ABC):
         except ValidationError as exc:
             await self._reject(msg, exc)
             return
+        # The step is a span in the task's trace (the request's traceparent is its parent);
+        # the result, published inside it, carries it on to the orchestrator.
+        attributes = step_attributes(request.task_id, request.step_id, self.name, request.attempt)
+        with tracer().start_as_current_span(f"step {self.name}", context=context_from(msg.headers),
+                                            kind=SpanKind.CONSUMER, attributes=attributes) as span:
+            outcome = await self._handle_step(msg, request)
+            span.set_attribute(OUTCOME, outcome)
+            if outcome == "failed":
+                span.set_status(StatusCode.ERROR)
+
+    async def _handle_step(self, msg: Msg, request: StepRequested) -> str:
+        """Run one valid step request (or answer it from the cache); its outcome."""
         key = (request.task_id, request.step_id, request.attempt)
         cached = self._results.get(key)
         if cached is not None:
             await self._publish_result(key, cached)
             await msg.ack()
-            return
+            return "cached"
         if request.deadline is not None and request.deadline < utcnow():
             log.info("step past its deadline, dropped", task_id=request.task_id, step_id=request.step_id)
             await msg.ack()
-            return
+            return "expired"
         structlog.contextvars.bind_contextvars(task_id=request.task_id, step_id=request.step_id)
         heartbeat = asyncio.create_task(self._keep_alive(msg))
         IN_FLIGHT.labels(self.name).inc()
@@ -210,6 +245,9 @@ class AgentService(ABC):
         STEPS.labels(self.name, result.status).inc()
         log.info("step finished", status=result.status, ms=round(result.duration_ms, 2),
                  error=result.error.code if result.error else None)
+        if result.error:
+            trace.get_current_span().set_attribute("aiorch.error", result.error.code)
+        return result.status
 
     async def _execute(self, request: StepRequested) -> StepResult:
         loop = asyncio.get_running_loop()
@@ -226,7 +264,7 @@ class AgentService(ABC):
         common = dict(task_id=request.task_id, step_id=request.step_id, attempt=request.attempt, agent=self.name)
         try:
             with STEP_SECONDS.labels(self.name).time():
-                outcome = await asyncio.to_thread(self.handle, request, ctx)
+                outcome = await self._call_handler(request, ctx)
         except StepFailure as exc:
             error = StepError(code=exc.code, message=exc.message, retryable=exc.retryable)
         except Exception as exc:  # a bug or a transient fault: report it, let the planner retry
@@ -242,6 +280,11 @@ class AgentService(ABC):
             **common, status="failed", error=error, summary=f"**Failed:** {error.message}",
             artifacts=ctx.artifacts, duration_ms=(time.perf_counter() - started) * 1000,
         )
+
+    async def _call_handler(self, request: StepRequested, ctx: StepContext) -> StepOutcome:
+        if inspect.iscoroutinefunction(self.handle):
+            return await self.handle(request, ctx)
+        return await asyncio.to_thread(self.handle, request, ctx)
 
     def _offload_output(self, result: StepResult) -> bytes:
         """Large outputs travel by reference: the JSON goes to the object store."""
@@ -268,7 +311,8 @@ class AgentService(ABC):
 
     async def _publish_result(self, key: tuple[str, str, int], payload: bytes) -> None:
         msg_id = f"{key[0]}.{key[1]}.{key[2]}.result"
-        await self.bus.js.publish(subjects.STEP_RESULTS, payload, headers={"Nats-Msg-Id": msg_id})
+        # Tried again while the results stream elects a leader (a NATS node died); the id dedups.
+        await self.bus.publish_bytes(subjects.STEP_RESULTS, payload, headers={"Nats-Msg-Id": msg_id})
 
     async def _publish_progress(self, progress: StepProgress) -> None:
         with contextlib.suppress(Exception):  # progress is best effort

@@ -34,8 +34,18 @@ def build_broker() -> NatsBroker:
 
     @broker.subscriber(subjects.TASKS_SUBMITTED, stream=tasks, durable=subjects.CONSUMER_PLANNER_SUBMITTED, pull_sub=PullSub(),
                        title="planner: task submitted",
-                       description="A new task from the gateway or any other system. Invalid ones get a `rejected` event.")
+                       description="A new task from the gateway or any other system. Invalid ones get a `rejected` event. "
+                       "A W3C `traceparent` header, when well-formed, makes the task part of the publisher's "
+                       "trace (every aiorch message carries one: see aiorch.runtime.tracing).")
     async def on_submitted(message: TaskSubmitted) -> None: ...
+
+    @broker.subscriber(subjects.tasks_submitted_by("{principal}"), stream=tasks,
+                       durable=subjects.CONSUMER_PLANNER_SUBMITTED_BY, pull_sub=PullSub(),
+                       title="planner: task submitted by a bus principal",
+                       description="Another system's task, published with its own NATS user, which may publish only "
+                       "here: the task belongs to `<principal>`. A message whose `owner` names someone else is "
+                       "refused with a `rejected` task.")
+    async def on_submitted_by(message: TaskSubmitted) -> None: ...
 
     @broker.subscriber(subjects.TASK_CANCEL_ALL, stream=tasks, durable=subjects.CONSUMER_PLANNER_CANCEL, pull_sub=PullSub(),
                        title="planner: cancel requested", description="`aiorch.tasks.<task_id>.cancel`.")

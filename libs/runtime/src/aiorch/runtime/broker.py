@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import nats
+import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -18,12 +19,20 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.errors import (
+    APIError,
+    BadRequestError,
+    BucketNotFoundError,
+    NoStreamResponseError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from nats.js.kv import KeyValue
 
 from aiorch.contracts import Message, subjects
 
 from .logs import get_logger
+from .tracing import with_trace_headers
 
 log = get_logger(__name__)
 
@@ -32,10 +41,15 @@ DAY = 24 * 3600
 
 @dataclass(frozen=True)
 class BusLimits:
-    task_history_s: float = 7 * DAY
+    task_history_s: float = 0.0
+    """Age limit of the task stream and bucket; 0: none. The retention sweep
+    (aiorch.runtime.retention) removes a task's record and messages after its owner's
+    retention (AIORCH_RETENTION, per principal), which may be longer than any fixed age."""
     work_max_age_s: float = DAY
     duplicate_window_s: float = 120.0
     max_value_bytes: int = 1024 * 1024
+    replicas: int = 1
+    """Replicas of every stream and of the task bucket (AIORCH_NATS_REPLICAS)."""
 
 
 def stream_configs(limits: BusLimits = BusLimits()) -> list[StreamConfig]:
@@ -47,6 +61,7 @@ def stream_configs(limits: BusLimits = BusLimits()) -> list[StreamConfig]:
             storage=StorageType.FILE,
             max_age=limits.task_history_s,
             duplicate_window=limits.duplicate_window_s,
+            num_replicas=limits.replicas,
         ),
         StreamConfig(
             name=subjects.STREAM_WORK,
@@ -55,6 +70,7 @@ def stream_configs(limits: BusLimits = BusLimits()) -> list[StreamConfig]:
             storage=StorageType.FILE,
             max_age=limits.work_max_age_s,
             duplicate_window=limits.duplicate_window_s,
+            num_replicas=limits.replicas,
         ),
         StreamConfig(
             name=subjects.STREAM_RESULTS,
@@ -63,14 +79,39 @@ def stream_configs(limits: BusLimits = BusLimits()) -> list[StreamConfig]:
             storage=StorageType.FILE,
             max_age=limits.work_max_age_s,
             duplicate_window=limits.duplicate_window_s,
+            num_replicas=limits.replicas,
         ),
     ]
 
 
+async def _disconnected() -> None:
+    log.warning("disconnected from NATS; reconnecting")
+
+
+async def _error(exc: Exception) -> None:
+    log.warning("NATS connection error", error=str(exc) or type(exc).__name__)
+
+
+def _reconnected(nc_ref: list) -> Callable[[], Awaitable[None]]:
+    async def reconnected() -> None:
+        log.info("reconnected to NATS", server=str(nc_ref[0].connected_url.netloc if nc_ref[0].connected_url else ""))
+
+    return reconnected
+
+
 async def connect(settings, name: str) -> Client:
+    """Connect to any of the servers of `settings.nats_url` (comma-separated); the client
+    also learns the rest of a cluster from the server and reconnects, forever, to any of
+    them. Subscriptions (pull consumers' inboxes included) are restored on reconnect, and
+    what is published meanwhile is buffered, then sent."""
     from .natsauth import inbox_prefix
 
-    options: dict = {"name": name, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "drain_timeout": 5}
+    nc_ref: list = []
+    options: dict = {
+        "name": name, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "drain_timeout": 5,
+        "connect_timeout": 2, "disconnected_cb": _disconnected, "error_cb": _error,
+        "reconnected_cb": _reconnected(nc_ref),
+    }
     if settings.nats_user:
         # Replies come to a per-service inbox: the NATS permissions let no one else read it.
         options["inbox_prefix"] = inbox_prefix(settings.nats_user)
@@ -83,7 +124,42 @@ async def connect(settings, name: str) -> Client:
         import ssl
 
         options["tls"] = ssl.create_default_context(cafile=str(settings.nats_tls_ca_file))
-    return await nats.connect(settings.nats_url, **options)
+    servers = getattr(settings, "nats_servers", None) or [settings.nats_url]
+    nc = await nats.connect(servers, **options)
+    nc_ref.append(nc)
+    return nc
+
+
+def _stream_of(subject: str) -> str | None:
+    """The aiorch stream whose subjects take `subject` (None: no stream of ours)."""
+    tokens = subject.split(".")
+    for config in stream_configs():
+        for pattern in config.subjects:
+            parts = pattern.split(".")
+            if (parts[-1] == ">" and len(tokens) >= len(parts) and all(
+                    p in ("*", t) for p, t in zip(parts[:-1], tokens, strict=False))) or (
+                    len(parts) == len(tokens) and all(p in ("*", t) for p, t in zip(parts, tokens, strict=True))):
+                return config.name
+    return None
+
+
+def _ordered(subject: str) -> bool:
+    """A task's event subject: clients read it in order."""
+    tokens = subject.split(".")
+    return len(tokens) == 4 and subject.startswith(subjects.TASKS_PREFIX + ".") and tokens[3] == "events"
+
+
+TRANSIENT = (
+    nats.errors.TimeoutError, NoStreamResponseError, nats.errors.NoRespondersError, ServiceUnavailableError,
+    nats.errors.OutboundBufferLimitError,
+)
+"""What a publish meets while a cluster elects a new stream leader or the client reconnects."""
+
+
+def _surely_not_stored(exc: Exception) -> bool:
+    """No server took the message: sending it again cannot store it twice."""
+    return isinstance(exc, NoStreamResponseError | nats.errors.NoRespondersError | ServiceUnavailableError |
+                      nats.errors.OutboundBufferLimitError)
 
 
 class Bus:
@@ -94,19 +170,96 @@ class Bus:
         self.js: JetStreamContext = nc.jetstream()
         self.limits = limits
         self._kv: KeyValue | None = None
+        self._tails: dict[str, asyncio.Future] = {}
+
+    publish_retry_s: float = 20.0
+    """How long a publish is retried while the stream has no leader (an election after a
+    node died takes a few seconds); then the error goes to the caller."""
 
     @classmethod
     async def open(cls, settings, name: str) -> "Bus":
-        return cls(await connect(settings, name))
+        replicas = getattr(settings, "nats_replicas", 1)
+        return cls(await connect(settings, name), BusLimits(replicas=replicas))
 
     async def provision(self) -> None:
-        """Create or update the streams and the KV bucket (the planner's job; idempotent)."""
+        """Create or update the streams and the KV bucket (the planner's job; idempotent).
+
+        An existing stream is updated in place, never deleted: its messages, consumers and
+        their positions stay. A replica count the servers cannot give (3 on one server)
+        fails with the reason, naming AIORCH_NATS_REPLICAS."""
         for config in stream_configs(self.limits):
             try:
                 await self.js.add_stream(config)
             except BadRequestError:
-                await self.js.update_stream(config)
+                await self._update_stream(config)
         await self.tasks_kv()
+        await self._limit_record_age()
+        buckets = [f"KV_{subjects.KV_TASKS}", *await self._registry_bucket()]
+        for name in buckets:
+            await self._scale_stream(name)
+        for name in [*(config.name for config in stream_configs(self.limits)), *buckets]:
+            await self._wait_for_leader(name)
+
+    async def _registry_bucket(self) -> list[str]:
+        """The agent registry's bucket, created here first (agents create it too, at one
+        replica) so that provisioning gives it the replicas of the rest: on a cluster, a
+        node's death must not take the registry and with it every agent's heartbeat."""
+        try:
+            from aiorch.contracts import REGISTRY_BUCKET
+
+            from .registry import registry_kv
+        except ImportError:  # pragma: no cover - a runtime without a registry
+            return []
+        await registry_kv(self.js, create=True)
+        return [f"KV_{REGISTRY_BUCKET}"]
+
+    async def _wait_for_leader(self, stream: str, timeout_s: float = 30.0) -> None:
+        """A stream just created or scaled on a cluster takes a moment to elect its leader."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            info = await self.js.stream_info(stream)
+            if info.cluster is None or info.cluster.leader:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"stream {stream} has no leader after {timeout_s:.0f}s; are enough NATS "
+                                   f"servers up for AIORCH_NATS_REPLICAS={self.limits.replicas}?")
+            await asyncio.sleep(0.1)
+
+    async def _update_stream(self, config: StreamConfig) -> None:
+        current = (await self.js.stream_info(config.name)).config
+        if current.num_replicas != config.num_replicas:
+            log.info("changing a stream's replicas", stream=config.name, replicas=config.num_replicas,
+                     was=current.num_replicas)
+        try:
+            await self.js.update_stream(config)
+        except APIError as exc:
+            raise RuntimeError(f"cannot update stream {config.name}: {exc.description} "
+                               f"(AIORCH_NATS_REPLICAS={config.num_replicas})") from exc
+
+    async def _scale_stream(self, name: str) -> None:
+        """Give an existing stream (a KV bucket's) the configured replicas, nothing else changed."""
+        config = (await self.js.stream_info(name)).config
+        if config.num_replicas == self.limits.replicas:
+            return
+        log.info("changing a stream's replicas", stream=name, replicas=self.limits.replicas, was=config.num_replicas)
+        config.num_replicas = self.limits.replicas
+        try:
+            await self.js.update_stream(config)
+        except APIError as exc:
+            raise RuntimeError(f"cannot update stream {name}: {exc.description} "
+                               f"(AIORCH_NATS_REPLICAS={self.limits.replicas})") from exc
+
+    async def _limit_record_age(self) -> None:
+        """Give an existing task bucket the configured age limit (none by default), nothing
+        else changed: a bucket made with a TTL keeps its records past it from now on."""
+        name = f"KV_{subjects.KV_TASKS}"
+        config = (await self.js.stream_info(name)).config
+        if (config.max_age or 0) == self.limits.task_history_s:
+            return
+        log.info("changing the task bucket's age limit", stream=name, max_age_s=self.limits.task_history_s,
+                 was_s=config.max_age)
+        config.max_age = self.limits.task_history_s
+        await self.js.update_stream(config)
 
     async def wait_for_streams(self, streams: list[str], timeout_s: float = 120.0) -> None:
         """Services other than the planner only check that the streams exist."""
@@ -134,6 +287,7 @@ class Bus:
                         ttl=self.limits.task_history_s,
                         max_value_size=self.limits.max_value_bytes,
                         storage=StorageType.FILE,
+                        replicas=self.limits.replicas,
                     )
                 )
         return self._kv
@@ -159,16 +313,70 @@ class Bus:
         )
         await self.js.add_consumer(stream, config)
 
-    async def publish(self, subject: str, message: Message, msg_id: str | None = None):
-        """Publish to JetStream and wait for the stream's ack (at-least-once); the PubAck."""
+    async def publish(self, subject: str, message: Message, msg_id: str | None = None,
+                      retry_for_s: float | None = None):
+        """Publish to JetStream and wait for the stream's ack (at-least-once); the PubAck.
+
+        While the stream has no leader (a node died, a new leader is being elected) or the
+        client reconnects, the publish is tried again for `retry_for_s` (default
+        `publish_retry_s`). A message with an id is tried again after a timeout as well:
+        the stream's duplicate window drops it if the first try was stored after all."""
         headers = {"Nats-Msg-Id": msg_id} if msg_id else None
-        return await self.js.publish(subject, message.model_dump_json().encode(), headers=headers)
+        return await self.publish_bytes(subject, message.model_dump_json().encode(), headers, retry_for_s)
+
+    async def publish_bytes(self, subject: str, payload: bytes, headers: dict | None = None,
+                            retry_for_s: float | None = None):
+        """`publish` of bytes already encoded (with its headers, `Nats-Msg-Id` among them).
+
+        A task's events are stored in the order they are published: one waits for the ack
+        of the one before it on the same subject (a retried event is not overtaken). Inside
+        a span, the message carries its `traceparent` (aiorch.runtime.tracing)."""
+        headers = with_trace_headers(headers)
+        if not _ordered(subject):
+            return await self._publish_bytes(subject, payload, headers, retry_for_s)
+        previous = self._tails.get(subject)
+        mine = asyncio.get_running_loop().create_future()
+        self._tails[subject] = mine
+        try:
+            if previous is not None:
+                await asyncio.shield(previous)
+            return await self._publish_bytes(subject, payload, headers, retry_for_s)
+        finally:
+            mine.set_result(None)
+            if self._tails.get(subject) is mine:
+                del self._tails[subject]
+
+    async def _publish_bytes(self, subject: str, payload: bytes, headers: dict | None, retry_for_s: float | None):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.publish_retry_s if retry_for_s is None else retry_for_s)
+        idempotent = bool(headers and headers.get("Nats-Msg-Id"))
+        delay = 0.1
+        while True:
+            try:
+                return await self.js.publish(subject, payload, headers=headers)
+            except TRANSIENT as exc:
+                if loop.time() + delay > deadline or not (idempotent or _surely_not_stored(exc)):
+                    raise
+                log.info("publish not acknowledged; trying again", subject=subject, error=type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def publish_many(self, items: list[tuple[str, Message, str | None]]) -> None:
-        """Publish several messages in order, waiting for all acks together."""
-        if not items:
-            return
-        await asyncio.gather(*(self.publish(subject, message, msg_id) for subject, message, msg_id in items))
+        """Publish several messages in order: a run of messages to one stream goes out together
+        (a task's events one after another); the next run waits for their acks. So what a message
+        sets off (a dispatched step, then its result and the events after it) never reaches a
+        stream before the messages listed ahead of it, even when a stream leader dies midway."""
+        runs: list[list[tuple[str, Message, str | None]]] = []
+        for item in items:
+            if runs and _stream_of(runs[-1][0][0]) == _stream_of(item[0]):
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        for run in runs:
+            await self._publish_run(run)
+
+    async def _publish_run(self, run: list[tuple[str, Message, str | None]]) -> None:
+        await asyncio.gather(*(self.publish(subject, message, msg_id) for subject, message, msg_id in run))
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -1,9 +1,12 @@
-"""Structured logs (JSON lines) with task_id/step_id bound through contextvars."""
+"""Structured logs (JSON lines) with task_id/step_id bound through contextvars, and the
+trace_id/span_id of the active OpenTelemetry span (aiorch.runtime.tracing)."""
 
 import logging
 import sys
 
 import structlog
+
+from .tracing import add_trace_ids
 
 
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
@@ -12,6 +15,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -1,12 +1,15 @@
 """Deleting a task everywhere (record, events, uploads, artifacts) and expiring old ones.
 
-The expiry sweep keeps no state of its own: it reads the task records in the KV bucket
-and the object store's listing each time, so it survives restarts, works the same on
-the local and S3 backends, and several replicas may run it at once (deleting twice is
-harmless).
+The expiry sweep keeps no state of its own: it reads the task records in the KV bucket,
+the task stream's subjects and the object store's listing each time, so it survives
+restarts, works the same on the local and S3 backends, and several replicas may run it
+at once (deleting twice is harmless). It is the only expiry: neither the bucket nor the
+task stream has an age limit (see `BusLimits.task_history_s`), so a principal's retention
+may be as long as wanted, and the record, its events and its files go together.
 """
 
 import asyncio
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,6 +17,7 @@ from datetime import datetime, timedelta
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from aiorch.contracts import TaskRecord, subjects, utcnow
+from aiorch.contracts.subjects import is_valid_task_id
 
 from .broker import Bus
 from .logs import get_logger
@@ -71,12 +75,39 @@ async def delete_task(bus: Bus, store: ObjectStore, task_id: str) -> int:
         await kv.purge(task_id)
     except (KeyNotFoundError, NotFoundError):
         pass
+    await purge_messages(bus, task_id)
+    return await asyncio.to_thread(delete_files, store, task_id)
+
+
+async def purge_messages(bus: Bus, task_id: str) -> None:
+    """Remove a task's events and cancel requests from the task stream."""
     for subject in (subjects.task_events(task_id), subjects.task_cancel(task_id)):
         try:
             await bus.js.purge_stream(subjects.STREAM_TASKS, subject=subject)
         except NotFoundError:
             pass
-    return await asyncio.to_thread(delete_files, store, task_id)
+
+
+async def stream_task_ids(bus: Bus, timeout_s: float = 10.0) -> set[str]:
+    """The tasks with events or cancel requests in the task stream (every page of the
+    stream's subject listing)."""
+    found: set[str] = set()
+    offset = 0
+    while True:
+        request = {"subjects_filter": f"{subjects.TASKS_PREFIX}.*.*", "offset": offset}
+        reply = await bus.nc.request(f"$JS.API.STREAM.INFO.{subjects.STREAM_TASKS}", json.dumps(request).encode(),
+                                     timeout=timeout_s)
+        data = json.loads(reply.data)
+        if "error" in data:
+            raise RuntimeError(f"cannot list the task stream's subjects: {data['error'].get('description')}")
+        page = (data.get("state") or {}).get("subjects") or {}
+        for subject in page:
+            task_id = subjects.task_id_from_subject(subject)
+            if is_valid_task_id(task_id) and subject in (subjects.task_events(task_id), subjects.task_cancel(task_id)):
+                found.add(task_id)
+        offset += len(page)
+        if not page or offset >= data.get("total", 0):
+            return found
 
 
 def task_created_at(task_id: str) -> datetime | None:
@@ -90,10 +121,13 @@ def task_created_at(task_id: str) -> datetime | None:
 async def sweep(
     bus: Bus, store: ObjectStore, retention_s: Callable[[str | None], float], now: datetime | None = None
 ) -> list[str]:
-    """Delete tasks last changed longer ago than their owner's retention, and files whose
-    task has no record any more; the ids of the tasks removed."""
+    """Delete tasks last changed longer ago than their owner's retention, and the files and
+    stream messages whose task has no record any more; the ids of the tasks removed."""
     now = now or utcnow()
     kv = await bus.tasks_kv()
+    # The stream before the records: a task's record is written before its first event, so
+    # a task listed here without a record was deleted, not yet to be created.
+    in_stream = await stream_task_ids(bus)
     keys = await task_ids(kv)
     removed = []
     for task_id in keys:
@@ -106,6 +140,12 @@ async def sweep(
                      objects=objects)
             removed.append(task_id)
     known = set(keys) - set(removed)
+    for task_id in sorted(in_stream - set(keys)):
+        if await _has_record(kv, task_id):
+            continue
+        await purge_messages(bus, task_id)  # e.g. an event published while the task was deleted
+        log.info("task events expired", audit="delete", task_id=task_id, owner=None, by="retention")
+        removed.append(task_id)
     listed = await asyncio.to_thread(lambda: store.list_keys("uploads/") + store.list_keys("artifacts/"))
     orphans = sorted({key.split("/")[1] for key in listed if key.count("/") >= 2} - known)
     default_s = max(retention_s(None), ORPHAN_GRACE_S)
@@ -118,7 +158,7 @@ async def sweep(
         objects = await asyncio.to_thread(delete_files, store, task_id)
         log.info("task files expired", audit="delete", task_id=task_id, owner=None, by="retention", objects=objects)
         removed.append(task_id)
-    return removed
+    return list(dict.fromkeys(removed))
 
 
 async def _has_record(kv, task_id: str) -> bool:

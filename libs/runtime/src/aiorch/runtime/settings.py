@@ -4,10 +4,11 @@ import sys
 from pathlib import Path
 from typing import Literal, Self, TypeVar
 
-from pydantic import SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 UNSAFE_SECRETS = {"minioadmin", "changeme", "password", "secret"}
+NATS_SCHEMES = {"nats", "tls", "ws", "wss"}
 
 
 class ServiceSettings(BaseSettings):
@@ -15,6 +16,11 @@ class ServiceSettings(BaseSettings):
 
     env: Literal["dev", "prod"] = "dev"
     nats_url: str = "nats://127.0.0.1:4222"
+    """One server, or several separated by commas (the seeds of a cluster: the client also
+    learns the others from the server it reaches, and reconnects to any of them)."""
+    nats_replicas: int = Field(1, ge=1, le=5)
+    """Replicas of every stream and KV bucket the planner provisions: 1 on one server, 3 on
+    a cluster of three or more (a write then needs a majority, and survives one node down)."""
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     nats_creds_file: Path | None = None
@@ -35,6 +41,24 @@ class ServiceSettings(BaseSettings):
     health_port: int = 0
     """Port of /healthz, /readyz and /metrics; 0 picks a free one."""
     drain_timeout_s: float = 30.0
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_urls(cls, value: str) -> str:
+        servers = [url.strip() for url in value.split(",") if url.strip()]
+        if not servers:
+            raise ValueError("needs at least one server, e.g. nats://127.0.0.1:4222")
+        for url in servers:
+            scheme, _, rest = url.partition("://")
+            if not rest or scheme not in NATS_SCHEMES or not rest.strip("/"):
+                shown = f"{scheme}://{rest.rpartition('@')[2]}" if rest else url  # never echo a password
+                raise ValueError(f"{shown!r} is not a NATS server URL (nats://host:port, tls://, ws:// or wss://)")
+        return ",".join(servers)
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """The server URLs of `nats_url`, in order."""
+        return self.nats_url.split(",")
 
     @model_validator(mode="after")
     def _safe(self) -> Self:

@@ -15,9 +15,10 @@ from aiorch.runtime.broker import Bus
 from aiorch.runtime.logs import get_logger
 from aiorch.runtime.retention import delete_task as delete_everything
 from aiorch.runtime.storage import ObjectStore
+from aiorch.runtime.tracing import current_trace_id, current_traceparent
 
 from .principals import Principal
-from .submission import Submission
+from .submission import Submission, create_record
 
 SUBMITTED = Counter("aiorch_gateway_tasks_submitted_total", "Tasks accepted by the gateway")
 DELETED = Counter("aiorch_gateway_tasks_deleted_total", "Tasks deleted through the API")
@@ -26,11 +27,12 @@ log = get_logger(__name__)
 
 async def start_task(bus: Bus, task_id: str, principal: Principal, submission: Submission) -> TaskRecord:
     """Create the task's record, then publish it; without a bus the record is removed again
-    and the caller gets 503 (nothing half-submitted is left)."""
+    and the caller gets 503 (nothing half-submitted is left). The task's trace is the
+    request's: its id is in the record, its traceparent on the message."""
     record = TaskRecord(task_id=task_id, owner=principal.name, request=submission.request, files=submission.files,
-                        params=submission.params)
+                        params=submission.params, trace_id=current_trace_id(), traceparent=current_traceparent())
     kv = await bus.tasks_kv()
-    await kv.create(task_id, record.model_dump_json().encode())
+    await create_record(kv, task_id, record.model_dump_json().encode())
     message = TaskSubmitted(
         task_id=task_id, request=submission.request, files=submission.files,
         params=submission.params, submitted_at=record.created_at, source="gateway", owner=principal.name,

@@ -1,11 +1,13 @@
 """The FastAPI application."""
 
+from importlib import metadata
 import asyncio
 import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
 from starlette.responses import JSONResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -13,10 +15,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from aiorch.contracts import subjects
 from aiorch.runtime.broker import Bus
 from aiorch.runtime.logs import configure_logging, get_logger
+from aiorch.runtime.registry import RegistryView
 from aiorch.runtime.retention import sweep
 from aiorch.runtime.storage import make_store
+from aiorch.runtime.tracing import setup_tracing, shutdown_tracing
 
-from . import models
+from . import agents, models
 from .api.routes import events, health, info, plan, tasks
 from .config import GatewaySettings
 
@@ -58,6 +62,20 @@ class AllowedMethods:
         await self.app(scope, receive, send)
 
 
+UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes and scrapes: no span (they come every few seconds and say nothing of a task)."""
+
+TELEMETRY: TelemetryConfig = {
+    # FastAPI's own OpenTelemetry spans: a SERVER span per request, named after its route,
+    # the caller's traceparent as parent when well-formed (aiorch.runtime.tracing installs
+    # the propagator). No spans for dependencies and endpoints: two more per request, little
+    # to learn. Traces only: metrics are Prometheus's (/metrics), logs structlog's; the
+    # provider and its exporter come from setup_tracing.
+    "tracing": True, "operation_spans": False, "metrics": False, "logs": False, "auto_configure": False,
+    "exclude": lambda scope: scope.get("path") in UNTRACED,
+}
+
+
 def _apply_limits(document: dict, settings: GatewaySettings) -> None:
     """The configured limits are part of the contract: put them in the request schemas."""
     bodies = [document["components"]["schemas"]["TaskCreate"]]
@@ -84,9 +102,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging("gateway", settings.log_level, settings.log_json)
+        setup_tracing("aiorch-gateway")
         app.state.store = await asyncio.to_thread(make_store, settings)
         app.state.bus = await Bus.open(settings, name="aiorch-gateway")
         await app.state.bus.wait_for_streams([subjects.STREAM_TASKS, f"KV_{subjects.KV_TASKS}"])
+        agents.view = app.state.registry = RegistryView()  # accepted types and /v1/agents follow it
+        await app.state.registry.start(app.state.bus.js)
         sweeper = asyncio.create_task(sweep_forever(app))
         log.info("gateway ready", host=settings.host, port=settings.port,
                  principals=[p.name for p in principals.all()])
@@ -96,13 +117,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+        await app.state.registry.stop()
         await app.state.bus.close()
+        await shutdown_tracing()
 
     app = FastAPI(
         title="aiorch gateway",
-        version="0.2.0",
+        version=metadata.version("aiorch-gateway"),
         description=DESCRIPTION,
         lifespan=lifespan,
+        telemetry=TELEMETRY,
     )
     app.state.settings = settings
     app.state.principals = principals

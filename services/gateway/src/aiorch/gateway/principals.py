@@ -10,6 +10,10 @@ Two sources, used together:
 
 Scopes: `submit` (submit, dry-run plan, cancel, delete), `read` (list, read, follow, download),
 `admin` (everything, on every principal's tasks). Keys are compared in constant time.
+
+A bus principal (another system's NATS user, see aiorch.runtime.natsauth) and the principal
+of the same name here are one: the tasks it publishes on `aiorch.tasks.submitted.<name>`
+are owned by `<name>`, so this principal's key reads them and its `retention=` applies.
 """
 
 import hashlib

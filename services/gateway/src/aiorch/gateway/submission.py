@@ -9,21 +9,63 @@ import asyncio
 import hashlib
 import json
 
+import nats.errors
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
+from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from aiorch.contracts import FileRef, accepted_media_types
+from aiorch.contracts import FileRef
 from aiorch.contracts.messages import ParamValue
-from aiorch.runtime.broker import Bus
+from aiorch.runtime.broker import TRANSIENT, Bus
 from aiorch.runtime.storage import ObjectStore, upload_key
 
+from . import agents
 from .config import GatewaySettings
 from .models import TaskCreate
 from .principals import Principal
 from .records import load_record
 from .uploads import SNIFF_BYTES, UploadProblem, detect_media_type, unique_safe_names
+
+
+BUS_UNAVAILABLE = (*TRANSIENT, nats.errors.ConnectionClosedError, asyncio.TimeoutError)
+"""What a JetStream write meets when no server can store it: a cluster without a majority
+of its servers (no stream leader), or no server reachable at all."""
+
+
+def bus_unavailable(exc: Exception, what: str = "the task store") -> HTTPException:
+    """503 for a write JetStream did not acknowledge, saying why (never a hang, never a 500)."""
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        f"{what} is not accepting writes: NATS JetStream did not acknowledge ({type(exc).__name__}); "
+        "a NATS cluster needs a majority of its servers up. Nothing was submitted; try again shortly.",
+        headers={"Retry-After": "2"},
+    )
+
+
+async def create_record(kv: KeyValue, task_id: str, data: bytes, within_s: float = 6.0, attempt_s: float = 2.0) -> None:
+    """Write a new task's record, riding out a stream leader election (a NATS node died: a
+    few seconds) for up to `within_s`, each try given `attempt_s` (one sent to a dead leader
+    is not waited for long); then 503 (a cluster without a majority: no leader comes).
+    The id is new, so finding it written means an earlier try was stored."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    tried = False
+    while True:
+        try:
+            await asyncio.wait_for(kv.create(task_id, data), max(min(attempt_s, deadline - loop.time()), 0.1))
+            return
+        except KeyWrongLastSequenceError:
+            if tried:
+                return
+            raise
+        except BUS_UNAVAILABLE as exc:
+            tried = True
+            if loop.time() + 0.25 > deadline:
+                raise bus_unavailable(exc) from None
+            await asyncio.sleep(0.25)
 
 
 class Submission(BaseModel):
@@ -201,7 +243,7 @@ def _store_upload(
 
 
 def _check_accepted(name: str, media_type: str) -> None:
-    accepted = accepted_media_types()
+    accepted = agents.accepted_media_types()  # the registered agents' types, as they come and go
     if media_type not in accepted:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,

@@ -4,6 +4,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
 
 from aiorch.contracts import Plan, PlanRequest, subjects
+from aiorch.runtime.tracing import with_trace_headers
 
 from ...deps import BusDep, Settings, StoreDep, Submitter, errors
 from ...models import SUBMIT_BODY
@@ -23,7 +24,8 @@ async def dry_run(request: Request, settings: Settings, bus: BusDep, store: Stor
     ask = PlanRequest(request=submission.request, files=submission.files, params=submission.params,
                       owner=principal.name)
     try:
-        reply = await bus.nc.request(subjects.PLANNER_PLAN, ask.model_dump_json().encode(), timeout=settings.plan_timeout_s)
+        reply = await bus.nc.request(subjects.PLANNER_PLAN, ask.model_dump_json().encode(),
+                                     timeout=settings.plan_timeout_s, headers=with_trace_headers(None))
     except (NoRespondersError, NatsTimeout):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the planner is not answering; try again") from None
     try:
