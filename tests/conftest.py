@@ -26,13 +26,14 @@ def make_system(root: Path, service_env: dict | None = None, service_python: dic
 
 
 @pytest.fixture(scope="module")
-def storage_backend() -> str:
-    """Where the system keeps files. Modules that must hold on both backends override this
-    fixture with `params=STORAGE_BACKENDS`."""
-    return "local"
+def storage_backend(request) -> str:
+    """Where the system keeps files: the local folder, unless a module runs on both with
+    `pytestmark = ON_BOTH_BACKENDS`."""
+    return getattr(request, "param", "local")
 
 
-STORAGE_BACKENDS = ["local", "s3"]
+ON_BOTH_BACKENDS = pytest.mark.parametrize("storage_backend", ["local", "s3"], indirect=True, scope="module")
+"""Every test of the module runs on the local folder and on S3 (moto)."""
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import httpx
 import nats
 import pytest
 
-from aiorch.contracts import EventType, TaskEvent, TaskSubmitted, new_task_id, subjects
+from aiorch.contracts import EventType, FileRef, TaskEvent, TaskSubmitted, new_task_id, subjects
 from aiorch.runtime.local import LocalSystem
 from aiorch.runtime.natsauth import all_permissions, check_bus_principals, inbox_prefix, password_variable, render_config
 
@@ -133,6 +133,23 @@ def test_an_owner_field_naming_someone_else_is_refused_with_a_reason(bus_world):
     assert record["status"] == "rejected" and record["owner"] == "crm"
     assert "'billing'" in record["reason"] and "itself" in record["reason"]
     assert http["billing"].get(f"/v1/tasks/{task_id}").status_code == 404
+
+
+def test_a_bus_principal_cannot_send_another_tasks_upload(bus_world):
+    """Files only from the task's own upload folder: naming another task's upload would have
+    an agent read it and hand the result back to this principal."""
+    system, http = bus_world
+    theirs = http["billing"].post("/v1/tasks", json={"request": "sentiment of 'fine'"})
+    assert theirs.status_code == 202
+    words = b"private words"
+    their_file = FileRef(key=f"uploads/{theirs.json()['task_id']}/mine.txt", name="mine.txt", media_type="text/plain",
+                         size=len(words), sha256=hashlib.sha256(words).hexdigest())
+    task_id = new_task_id()
+    borrowing = TaskSubmitted(task_id=task_id, request="how does this feel?", files=[their_file])
+    assert asyncio.run(publish_as(system, "crm", subjects.tasks_submitted_by("crm"), borrowing)) == []
+    record = wait_for(http["crm"], task_id)
+    assert record["status"] == "rejected" and record["plan"] is None
+    assert f"uploads/{task_id}/" in record["reason"] and their_file.key in record["reason"]
 
 
 def test_a_taken_task_id_never_touches_the_other_principals_task(bus_world):

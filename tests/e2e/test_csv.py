@@ -8,15 +8,9 @@ import pytest
 
 from aiorch.runtime.testing import FakeOpenAI
 
-from tests.conftest import STORAGE_BACKENDS
+from tests.conftest import ON_BOTH_BACKENDS
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
-def storage_backend(request) -> str:
-    """Every test here runs on the local folder and on S3."""
-    return request.param
+pytestmark = [pytest.mark.e2e, ON_BOTH_BACKENDS]
 
 MESSY = (
     "id,customer,country,amount,comment\n"

@@ -5,16 +5,9 @@ import signal
 
 import pytest
 
-from tests.conftest import STORAGE_BACKENDS
+from tests.conftest import ON_BOTH_BACKENDS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
-def storage_backend(request) -> str:
-    """Every test here runs on the local folder and on S3."""
-    return request.param
-
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, ON_BOTH_BACKENDS]
 
 ROWS = 25_000
 

@@ -7,15 +7,9 @@ from PIL import Image
 
 from aiorch.medical.synth import document_page, jpeg, lesion_photo
 
-from tests.conftest import STORAGE_BACKENDS
+from tests.conftest import ON_BOTH_BACKENDS
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
-def storage_backend(request) -> str:
-    """Every test here runs on the local folder and on S3."""
-    return request.param
+pytestmark = [pytest.mark.e2e, ON_BOTH_BACKENDS]
 
 
 def test_a_lesion_photo_is_classified_and_its_heatmap_downloads(system):

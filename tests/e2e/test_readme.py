@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -147,7 +146,6 @@ def test_the_nats_program_submits_on_the_bus_and_follows_the_events(system, shel
     env = {**os.environ, "NATS_URL": system.nats.url, "S3_ENDPOINT": storage_env["AIORCH_S3_ENDPOINT"],
            "S3_ACCESS_KEY": storage_env["AIORCH_S3_ACCESS_KEY"],
            "S3_SECRET_KEY": storage_env["AIORCH_S3_SECRET_KEY"], "S3_BUCKET": storage_env["AIORCH_S3_BUCKET"]}
-    started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -157,5 +155,5 @@ def test_the_nats_program_submits_on_the_bus_and_follows_the_events(system, shel
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     listed = system.http.get("/v1/tasks", params={"limit": 50}, headers=admin).json()["tasks"]
     mine = [item for item in listed if item["task_id"].startswith("t_crm_")]
-    assert mine and mine[0]["owner"] == "crm" and time.monotonic() - started < 180, mine
+    assert mine and mine[0]["owner"] == "crm", mine
     assert system.http.get(f"/v1/tasks/{mine[0]['task_id']}").status_code == 404

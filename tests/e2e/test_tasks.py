@@ -5,15 +5,11 @@ import io
 
 import pytest
 
-from tests.conftest import STORAGE_BACKENDS
+from aiorch.runtime.storage import S3ObjectStore
 
-pytestmark = pytest.mark.e2e
+from tests.conftest import ON_BOTH_BACKENDS
 
-
-@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
-def storage_backend(request) -> str:
-    """Every test here runs on the local folder and on S3."""
-    return request.param
+pytestmark = [pytest.mark.e2e, ON_BOTH_BACKENDS]
 
 
 def types(events):
@@ -58,6 +54,24 @@ def test_a_csv_column_and_its_artifact(system):
     assert [row["label"] for row in table] == ["positive", "negative", "positive"]
     assert system.http.get(f"/v1/tasks/{task_id}/artifacts/s1/sentiment.csv").status_code == 200
     assert system.http.get(f"/v1/tasks/{task_id}/artifacts/nope.csv").status_code == 404
+
+
+def test_files_are_kept_in_the_configured_store(system, storage_backend, storage_env):
+    task_id = system.submit("sentiment of the comment column", files={"reviews.csv": b"id,comment\n1,Great\n2,Awful\n"})
+    assert types(system.events(task_id))[-1] == "completed"
+    folder = system.root / "objects"
+    in_folder = {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()} \
+        if folder.exists() else set()
+    if storage_backend == "s3":
+        bucket = S3ObjectStore(storage_env["AIORCH_S3_ENDPOINT"], storage_env["AIORCH_S3_ACCESS_KEY"],
+                               storage_env["AIORCH_S3_SECRET_KEY"], storage_env["AIORCH_S3_BUCKET"], secure=False)
+        in_bucket = bucket.list_keys(f"uploads/{task_id}/") + bucket.list_keys(f"artifacts/{task_id}/")
+        assert f"uploads/{task_id}/reviews.csv" in in_bucket, in_bucket
+        assert any(key.startswith(f"artifacts/{task_id}/") for key in in_bucket), in_bucket
+        assert not in_folder, in_folder
+    else:
+        assert f"uploads/{task_id}/reviews.csv" in in_folder, in_folder
+        assert any(key.startswith(f"artifacts/{task_id}/") for key in in_folder), in_folder
 
 
 def test_the_websocket_replays_history_and_resumes_after_a_sequence_number(system):

@@ -233,15 +233,17 @@ class AgentService(ABC):
         IN_FLIGHT.labels(self.name).inc()
         try:
             result = await self._execute(request)
+            payload = result.model_dump_json().encode()
+            if len(payload) > self.settings.inline_output_bytes and result.output is not None:
+                payload = await asyncio.to_thread(self._offload_output, result)
+            # Still in progress while the result is stored and published (a publish may retry
+            # through a leader election): no redelivery to another replica meanwhile.
+            await self._publish_result(key, payload)
+            self._remember(key, payload)
+            await msg.ack()
         finally:
             heartbeat.cancel()
             IN_FLIGHT.labels(self.name).dec()
-        payload = result.model_dump_json().encode()
-        if len(payload) > self.settings.inline_output_bytes and result.output is not None:
-            payload = await asyncio.to_thread(self._offload_output, result)
-        await self._publish_result(key, payload)
-        self._remember(key, payload)
-        await msg.ack()
         STEPS.labels(self.name, result.status).inc()
         log.info("step finished", status=result.status, ms=round(result.duration_ms, 2),
                  error=result.error.code if result.error else None)

@@ -14,10 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-try:  # the launcher's new home; aiorch.runtime.testing before it moved
-    from .local import LocalSystem, free_port, nats_server_binary, wait_for_port
-except ImportError:  # pragma: no cover
-    from .testing import LocalSystem, free_port, nats_server_binary, wait_for_port
+from .local import LocalSystem, free_port, nats_server_binary, wait_for_port
 
 
 class ClusterNode:
@@ -49,9 +46,9 @@ class ClusterNode:
 
     def start(self) -> "ClusterNode":
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_file.open("ab")
-        self.process = subprocess.Popen([nats_server_binary(), "-c", str(self.config_file)], stdout=log,
-                                        stderr=subprocess.STDOUT)
+        with self.log_file.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([nats_server_binary(), "-c", str(self.config_file)], stdout=log,
+                                            stderr=subprocess.STDOUT)
         try:
             wait_for_port(self.port, process=self.process)
         except RuntimeError as exc:

@@ -62,9 +62,26 @@ async def registry_kv(js: JetStreamContext, create: bool = True, wait_s: float =
         await asyncio.sleep(0.5)
 
 
+MAX_VALIDITY_S = 300.0
+"""However long an agent says its beat is valid, a view keeps it at most this long."""
+
+
+def _validity(registration: AgentRegistration) -> float:
+    return min(registration.ttl_s, MAX_VALIDITY_S)
+
+
+def _server_age(created) -> float | None:
+    """Seconds since the server stored an entry (None when the entry does not say)."""
+    if not isinstance(created, datetime):
+        return None
+    return (utcnow() - created).total_seconds()
+
+
 def _version_key(version: str) -> tuple[int, ...]:
+    """Comparable: "1.0" and "1.0.0" are the same version."""
     core = version.split("-", 1)[0].split("+", 1)[0]
-    return tuple(int(part) for part in core.split("."))
+    parts = [int(part) for part in core.split(".")]
+    return tuple(parts + [0] * (3 - len(parts)))
 
 
 class Registration:
@@ -179,8 +196,11 @@ class RegistryView:
                 self._recompute()
                 self.ready.set()
                 continue
+            # How old the beat is, by the server's clock, not the agent's (hosts' clocks drift):
+            # a change that arrives while watching was just written.
+            age_s = 0.0 if self.ready.is_set() else _server_age(entry.created)
             try:
-                self.apply(entry.key, entry.value, entry.operation)
+                self.apply(entry.key, entry.value, entry.operation, age_s=age_s)
             except Exception:
                 log.exception("registry entry not applied", key=entry.key)
 
@@ -191,8 +211,10 @@ class RegistryView:
 
     # --- the state machine (no I/O: tests drive it directly) ----------------------------------
 
-    def apply(self, key: str, value: bytes | None, operation: str | None = None, now: float | None = None) -> None:
-        """One change of the bucket: a registration put, or a key deleted or purged."""
+    def apply(self, key: str, value: bytes | None, operation: str | None = None, now: float | None = None,
+              age_s: float | None = None) -> None:
+        """One change of the bucket: a registration put, or a key deleted or purged; `age_s`
+        how long ago it was written (default: from the registration's own heartbeat time)."""
         now = time.monotonic() if now is None else now
         if operation in ("DEL", "PURGE") or not value:
             left = self._instances.pop(key, None)
@@ -212,11 +234,13 @@ class RegistryView:
             self._recompute()
             return
         self._rejected.pop(key, None)
-        age = max((utcnow() - registration.heartbeat_at).total_seconds(), 0.0)
+        if age_s is None:
+            age_s = (utcnow() - registration.heartbeat_at).total_seconds()
+        age = max(age_s, 0.0)
         known = key in self._instances
         self._instances[key] = Instance(key, registration, now - age)
         self._gone.pop(registration.spec.name, None)
-        if age > registration.ttl_s:  # a value left by an instance that died before this view started
+        if age > _validity(registration):  # a value left by an instance that died before this view started
             self.expire(now)
         elif not known or self._instances[key].spec != self.snapshot.specs.get(registration.spec.name):
             self._recompute()
@@ -225,7 +249,7 @@ class RegistryView:
         """Instances whose heartbeat is older than their validity leave the view."""
         now = time.monotonic() if now is None else now
         stale = [instance for instance in self._instances.values()
-                 if now - instance.seen > instance.registration.ttl_s]
+                 if now - instance.seen > _validity(instance.registration)]
         for instance in stale:
             del self._instances[instance.key]
             name = instance.spec.name

@@ -107,7 +107,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.bus = await Bus.open(settings, name="aiorch-gateway")
         await app.state.bus.wait_for_streams([subjects.STREAM_TASKS, f"KV_{subjects.KV_TASKS}"])
         agents.view = app.state.registry = RegistryView()  # accepted types and /v1/agents follow it
-        await app.state.registry.start(app.state.bus.js)
+        # The planner and agents create the bucket; the gateway's NATS user may only read it.
+        await app.state.registry.start(app.state.bus.js, create=False)
         sweeper = asyncio.create_task(sweep_forever(app))
         log.info("gateway ready", host=settings.host, port=settings.port,
                  principals=[p.name for p in principals.all()])

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
 from datetime import datetime
 
 from nats.aio.msg import Msg
@@ -166,6 +167,14 @@ class PlannerService:
                                    f"publisher {publisher!r}: a bus principal submits only as itself")
                 await msg.ack()
                 return
+            # Files only under the task's own upload folder: a key naming another task's upload
+            # would let this principal have an agent read (and hand back) another's file.
+            foreign = [ref.key for ref in submitted.files if not ref.key.startswith(f"uploads/{submitted.task_id}/")]
+            if foreign:
+                await self._refuse(submitted.task_id, publisher, seq, f"file {foreign[0]!r} is not under "
+                                   f"uploads/{submitted.task_id}/: a bus principal may only send its task's own uploads")
+                await msg.ack()
+                return
             submitted = submitted.model_copy(update={"owner": publisher})
         trace_api.get_current_span().set_attribute(TASK_ID, submitted.task_id)
         record = TaskRecord(
@@ -227,7 +236,8 @@ class PlannerService:
                 return  # refused already: a redelivery
             task_id = None
         if task_id is None:
-            task_id = f"t_rejected_{utcnow().strftime('%Y%m%d%H%M%S%f')}"
+            # A fresh id of its own (two planners refusing at once must not share one).
+            task_id = f"t_rejected_{utcnow().strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:12]}"
             await self.store.create(TaskRecord(task_id=task_id, owner=owner, request=""))
         log.warning("submission refused", task_id=task_id, owner=owner, reason=reason)
 
