@@ -201,16 +201,13 @@ class Bus:
             await self._wait_for_leader(name)
 
     async def _registry_bucket(self) -> list[str]:
-        """The agent registry's bucket, created here first (agents create it too, at one
-        replica) so that provisioning gives it the replicas of the rest: on a cluster, a
-        node's death must not take the registry and with it every agent's heartbeat."""
-        try:
-            from aiorch.contracts import REGISTRY_BUCKET
+        """The agent registry's bucket, with the replicas of the rest: on a cluster, a node's
+        death must not take the registry and with it every agent's heartbeat."""
+        from aiorch.contracts import REGISTRY_BUCKET
 
-            from .registry import registry_kv
-        except ImportError:  # pragma: no cover - a runtime without a registry
-            return []
-        await registry_kv(self.js, create=True)
+        from .registry import registry_kv  # registry.py builds on this module
+
+        await registry_kv(self.js, create=True, replicas=self.limits.replicas)
         return [f"KV_{REGISTRY_BUCKET}"]
 
     async def _wait_for_leader(self, stream: str, timeout_s: float = 30.0) -> None:

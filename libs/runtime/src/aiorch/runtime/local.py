@@ -318,7 +318,7 @@ class ServiceProcess(_Child):
 
 
 def agent_modules() -> list[str]:
-    """Every agent of the contracts' catalog runs as `python -m aiorch.<name>`."""
+    """Every installed agent package (its `agentspec`) runs as `python -m aiorch.<name>`."""
     from aiorch.contracts import CATALOG
 
     return [f"aiorch.{name}" for name in CATALOG]

@@ -39,8 +39,9 @@ BUCKET_TTL_S = 3600.0
 """Registrations nobody refreshed for this long leave the bucket (a crashed agent's key)."""
 
 
-async def registry_kv(js: JetStreamContext, create: bool = True, wait_s: float = 30.0) -> KeyValue:
-    """The registry bucket; created when missing (by whoever comes first, when allowed)."""
+async def registry_kv(js: JetStreamContext, create: bool = True, wait_s: float = 30.0, replicas: int = 1) -> KeyValue:
+    """The registry bucket; created when missing (by whoever comes first, when allowed; the
+    planner's provisioning gives an existing one the configured replicas)."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -50,7 +51,7 @@ async def registry_kv(js: JetStreamContext, create: bool = True, wait_s: float =
                 try:
                     return await js.create_key_value(KeyValueConfig(
                         bucket=REGISTRY_BUCKET, history=1, ttl=BUCKET_TTL_S, storage=StorageType.FILE,
-                        max_value_size=256 * 1024))
+                        max_value_size=256 * 1024, replicas=replicas))
                 except Exception as exc:  # not allowed (NATS permissions) or created meanwhile: wait for it
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"cannot open the agent registry {REGISTRY_BUCKET}: {exc}") from None

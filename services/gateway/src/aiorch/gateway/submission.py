@@ -12,7 +12,7 @@ import json
 import nats.errors
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
@@ -61,7 +61,9 @@ async def create_record(kv: KeyValue, task_id: str, data: bytes, within_s: float
             if tried:
                 return
             raise
-        except BUS_UNAVAILABLE as exc:
+        except (*BUS_UNAVAILABLE, KeyNotFoundError) as exc:
+            # KeyNotFoundError: nats-py's create() found the key's sequence taken but could not
+            # read it back (mid-election, an earlier try of ours half-visible): try again.
             tried = True
             if loop.time() + 0.25 > deadline:
                 raise bus_unavailable(exc) from None
