@@ -21,7 +21,7 @@ from aiorch.contracts.subjects import is_valid_task_id
 
 from .broker import Bus
 from .logs import get_logger
-from .records import read_record, task_ids
+from .records import erase_record, read_record, task_ids
 from .storage import ObjectStore
 
 log = get_logger(__name__)
@@ -71,10 +71,7 @@ async def delete_task(bus: Bus, store: ObjectStore, task_id: str) -> int:
             await bus.js.delete_msg(subjects.STREAM_TASKS, record.submitted_seq)
         except NotFoundError:
             pass
-    try:
-        await kv.purge(task_id)
-    except (KeyNotFoundError, NotFoundError):
-        pass
+    await erase_record(kv, task_id)
     await purge_messages(bus, task_id)
     return await asyncio.to_thread(delete_files, store, task_id)
 
@@ -132,19 +129,20 @@ async def sweep(
     except Exception as exc:  # records still expire; stray events wait for the next sweep
         log.warning("could not list the task stream's subjects", error=str(exc))
         in_stream = set()
-    keys = await task_ids(kv)
+    keys = set()  # the tasks that have a record (the listing also names deleted keys)
     removed = []
-    for task_id in keys:
+    for task_id in await task_ids(kv):
         record = await read_record(kv, task_id)
         if record is None:
             continue
+        keys.add(task_id)
         if now - record.updated_at > timedelta(seconds=retention_s(record.owner)):
             objects = await delete_task(bus, store, task_id)
             log.info("task expired", audit="delete", task_id=task_id, owner=record.owner, by="retention",
                      objects=objects)
             removed.append(task_id)
-    known = set(keys) - set(removed)
-    for task_id in sorted(in_stream - set(keys)):
+    known = keys - set(removed)
+    for task_id in sorted(in_stream - keys):
         if await _has_record(kv, task_id):
             continue
         await purge_messages(bus, task_id)  # e.g. an event published while the task was deleted

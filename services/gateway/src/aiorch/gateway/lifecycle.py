@@ -13,6 +13,7 @@ from prometheus_client import Counter
 from aiorch.contracts import CancelRequested, TaskRecord, TaskSubmitted, subjects
 from aiorch.runtime.broker import Bus
 from aiorch.runtime.logs import get_logger
+from aiorch.runtime.records import erase_record
 from aiorch.runtime.retention import delete_task as delete_everything
 from aiorch.runtime.storage import ObjectStore
 from aiorch.runtime.tracing import current_trace_id, current_traceparent
@@ -41,7 +42,7 @@ async def start_task(bus: Bus, task_id: str, principal: Principal, submission: S
         await bus.publish(subjects.TASKS_SUBMITTED, message, msg_id=task_id)
     except Exception as exc:
         with contextlib.suppress(Exception):
-            await kv.delete(task_id)
+            await erase_record(kv, task_id)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"task bus unavailable: {exc}") from None
     SUBMITTED.inc()
     return record
