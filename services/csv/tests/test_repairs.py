@@ -329,3 +329,33 @@ def test_a_flag_that_a_non_zero_amount_settles_is_repaired_from_that_side():
     assert [cleaned[n][1] for n in wrong] == ["Y"] * 12
     assert {entry["column"] for entry in log} == {"children"} and len(log) == 12
     assert "child_allowance (is zero) ≠0" in next(entry for entry in log if entry["row"] == str(wrong[0]))["evidence"]
+
+
+def test_a_players_own_value_outvoted_by_a_pasted_frequent_one_wins_and_a_fully_overwritten_one_is_left():
+    rng = random.Random(11)
+    surnames = [f"Surname{n:03d}" for n in range(150)]
+    rows = [["match", "player", "surname", "born"]]
+    for player in range(150):
+        rows += [[str(len(rows) + k), f"Player{player:03d}", surnames[player], str(1980 + player % 20)]
+                 for k in range(rng.randint(6, 12))]
+    pasted = ["Waldherr", "Rayne", "Milicia"]
+    by_player: dict[str, list[int]] = {}
+    for number, row in enumerate(rows[1:], 1):
+        by_player.setdefault(row[1], []).append(number)
+    outvoted, overwritten = [f"Player{n:03d}" for n in range(0, 30, 3)], ["Player100", "Player101"]
+    truth = {}
+    for player in outvoted:  # all rows but two or three get a frequent surname from elsewhere
+        for number in by_player[player][3 if player.endswith("3") else 2:]:
+            truth[number] = rows[number][2]
+            rows[number][2] = rng.choice(pasted)
+    for player in overwritten:  # no row keeps the real surname: nothing says what it was
+        for number in by_player[player]:
+            rows[number][2] = "Waldherr"
+    for n in range(40, 90):  # and the same few names are pasted over single rows elsewhere
+        number = by_player[f"Player{n:03d}"][0]
+        truth[number] = rows[number][2]
+        rows[number][2] = rng.choice(pasted)
+    cleaned, log, _ = run(rows)
+    assert {number: cleaned[number][2] for number in truth} == truth
+    assert all(cleaned[number][2] == "Waldherr" for player in overwritten for number in by_player[player])
+    assert {entry["column"] for entry in log} == {"surname"} and len(log) == len(truth)

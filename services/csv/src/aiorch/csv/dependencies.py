@@ -40,6 +40,7 @@ TRIPLE_GROUP_ROWS = 8   # ... groups of this many rows on average; such a depend
                         # only cells that look corrupted (see propose)
 FILL_BLANKS = 0.05    # blanks are filled from a dependency only in columns with at most this share blank
 MAGNET_USUAL = 2      # magnets only where a B value usually sits in one or two groups
+BEHIND_MAGNET_MIN = 2  # rows that must agree on a group's one non-magnet value (see _behind_magnets)
 FINE = 0.05           # a column with this share of distinct values names entities (see _subgroup)
 KEY_JOIN = "\x1f"
 FREE_TEXT_CHARS = 40  # mean length above which a column is free text
@@ -267,7 +268,23 @@ def _test(lhs, rhs, a, a_values, a_counts, b, b_values, b_counts, by_rows: bool 
     groups = {str(a_values[g]): (str(b_values[m]), int(n), int(size))
               for g, m, n, size in zip(group[best][strong], value[best][strong], counts[best][strong], sizes[strong], strict=True)
               if str(b_values[m]) not in magnets}
+    if magnets:
+        groups.update(_behind_magnets(group, value, counts, best, b_values, a_values, magnets))
     return Dependency(tuple(lhs), rhs, consistent, support, groups, magnets)
+
+
+def _behind_magnets(group, value, counts, best, b_values, a_values, magnets: set[str]) -> dict:
+    """The groups a magnet has overrun: most of their rows hold magnets, and the rest agree on
+    one other value (a player's surname in 6 rows, a frequent one pasted over 17 others). That
+    value is the group's, counted on its own rows: the magnet rows are the error's footprint."""
+    found = {}
+    for g in np.flatnonzero(np.isin(b_values[value[best]].astype(str), list(magnets))):
+        entries = np.flatnonzero(group == group[best][g])
+        others = [e for e in entries if str(b_values[value[e]]) not in magnets]
+        if len(others) == 1 and counts[others[0]] >= BEHIND_MAGNET_MIN:
+            n = int(counts[others[0]])
+            found[str(a_values[group[best][g]])] = (str(b_values[value[others[0]]]), n, n)
+    return found
 
 
 def learn_groups(frame: pd.DataFrame, dependencies: list[Dependency]) -> None:
