@@ -282,6 +282,18 @@ def test_a_plausible_value_that_breaks_a_run_is_left_alone():
     assert cleaned[5][0] == "800" and not [entry for entry in log if entry["row"] == "5"]
 
 
+def test_a_filler_that_breaks_runs_wherever_it_sits_is_repaired_but_a_value_that_also_fits_runs_is_not():
+    rows = runs()
+    truth = {}
+    for number in (5, 17, 28, 44, 63, 86):  # a `0` written over sweep values, never where a 0 belongs
+        truth[number] = rows[number][0]
+        rows[number][0] = "0"
+    rows[69][0] = "800"  # a real frequency out of order: it also continues runs elsewhere
+    cleaned, log, _ = run(rows)
+    assert {number: cleaned[number][0] for number in truth} == truth and cleaned[69][0] == "800"
+    assert {(entry["row"], entry["column"]) for entry in log} == {(str(number), "frequency") for number in truth}
+
+
 def clubs(seed: int = 4) -> list[list[str]]:
     """Players' seasons: the city is fixed by team and stadium together (each team plays at two
     stadiums, each stadium hosts two teams, each city two clubs), by neither alone; each player spends three seasons

@@ -10,6 +10,8 @@ import pandas as pd
 from . import values as v
 from .dependencies import FILL_BLANKS, FINE, KEY_JOIN, REPAIR_SHARE, Dependency
 
+BREAKER_MIN = 3  # times a value must break runs, never continuing one, to be doubted (run_breakers)
+
 
 def keys(frame: pd.DataFrame, lhs: tuple[str, ...]) -> pd.Series:
     parts = [frame[column].astype("string").str.strip() for column in lhs]
@@ -70,6 +72,7 @@ def propose(frame: pd.DataFrame, dependencies: list[Dependency],
         # (a gap, not a value the column may lack).
         if 0 < (~present).sum() <= FILL_BLANKS * len(frame):
             differ |= known.fillna(False).to_numpy() & ~present
+        breakers = run_breakers(rhs, agree, differ & backed) if dependency.strict else set()
         explained: dict[tuple[str, str], bool] = {}
         for position in np.flatnonzero(differ):
             key, old = lhs.iloc[position], rhs.iloc[position]
@@ -81,7 +84,8 @@ def propose(frame: pd.DataFrame, dependencies: list[Dependency],
                         f"blank; {dependency.left} {key.replace(KEY_JOIN, ' + ')} → {n} other rows say "
                         f"{majority!r} ({dependency.describe()})")
                 continue
-            suspicious = bool(dependency.rhs in suspect and suspect[dependency.rhs][position]) or garbled(old, majority)
+            suspicious = (bool(dependency.rhs in suspect and suspect[dependency.rhs][position]) or garbled(old, majority)
+                          or old in breakers)
             doubtful = old in dependency.magnets or suspicious
             if n < REPAIR_SHARE * size and (not doubtful or dependency.strict) or dependency.suspect_only and not suspicious:
                 continue
@@ -124,6 +128,15 @@ def propose(frame: pd.DataFrame, dependencies: list[Dependency],
         evidence |= used
         proposals[(frame.index[position], column)] = Proposal(value, "; ".join(reasons[:2]))
     return proposals
+
+
+def run_breakers(rhs: pd.Series, agree: np.ndarray, breaks: np.ndarray) -> set[str]:
+    """Values that break a consistent run wherever they sit and never continue one (a `0` in a
+    sweep of frequencies, 22 times, each time between 8000 and 12500 or the like): a filler
+    an error wrote, however plausible its shape. A real value also sits inside runs."""
+    broken = rhs[breaks].value_counts()
+    fitting = rhs[agree].value_counts()
+    return {value for value, count in broken.items() if count >= BREAKER_MIN and value not in fitting.index}
 
 
 def garbled(old: str, majority: str) -> bool:
