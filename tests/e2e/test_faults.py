@@ -51,3 +51,10 @@ def test_sigterm_drains_the_agent_before_it_exits(fresh_system):
     system.events(task_id, until=lambda e: e["type"] == "progress")
     assert system.services["sentiment"].stop(timeout=60) == 0
     assert system.events(task_id, timeout=30)[-1]["type"] == "completed"
+    # A restart, not a removal: a task submitted while no instance runs is planned for the
+    # agent as usual and waits in its queue for the next one.
+    waiting = system.submit('sentiment of "what a lovely day"')
+    system.events(waiting, until=lambda e: e["type"] == "step_started")
+    assert system.task(waiting)["status"] == "running"
+    system.start_service("aiorch.sentiment")
+    assert system.events(waiting, timeout=60)[-1]["type"] == "completed"

@@ -33,6 +33,27 @@ def test_a_registration_makes_an_agent_live_and_its_deletion_says_it_stopped():
     assert len(changes) == 2
 
 
+def test_an_agent_that_stops_is_still_planned_for_during_the_grace_and_gone_after():
+    changes = []
+    view = RegistryView(on_change=changes.append, grace_s=30.0)
+    key = put(view, TABLE, now=100.0)
+    view.apply(key, None, "DEL", now=101.0)  # a restart: the old instance says goodbye
+    assert list(view.snapshot.specs) == ["tables"] and view.snapshot.instances == {"tables": []}
+    assert view.instances() == {} and view.snapshot.gone == {}
+    put(view, TABLE, instance="b", now=110.0)  # ... and the new one arrives within the grace
+    put(view, TABLE, instance="b", now=131.0)  # its heartbeats
+    view.expire(now=132.0)  # (past the first one's grace)
+    assert list(view.snapshot.specs) == ["tables"] and view.snapshot.gone == {}
+    assert [i["instance"] for i in view.snapshot.instances["tables"]] == ["b"]
+    put(view, TABLE, instance="b", now=132.0)  # a heartbeat
+    view.apply(registry_key("tables", "b"), None, "DEL", now=133.0)  # stopped for good
+    view.expire(now=162.9)
+    assert "tables" in view.snapshot.specs
+    view.expire(now=163.0)
+    assert view.snapshot.specs == {} and "stopped at" in view.snapshot.gone["tables"][1]
+    assert len(changes) == 2  # live (b's arrival changed nothing a planner sees), then gone
+
+
 def test_an_agent_that_misses_its_heartbeats_is_gone_with_the_reason():
     view = RegistryView()
     put(view, TABLE, now=100.0)

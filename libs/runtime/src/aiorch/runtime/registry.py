@@ -164,9 +164,14 @@ class RegistryView:
     """Follows the registry bucket; `snapshot` is always current, `on_change(snapshot)` runs
     (on the loop) whenever the set of live specs, the gone agents or the problems change."""
 
-    def __init__(self, on_change: Callable[[Snapshot], None] | None = None, check_s: float = 0.5) -> None:
+    def __init__(self, on_change: Callable[[Snapshot], None] | None = None, check_s: float = 0.5,
+                 grace_s: float = 0.0) -> None:
         self.on_change = on_change
         self.check_s = check_s
+        self.grace_s = grace_s
+        """An agent whose last instance stopped stays planned for this long (a restart)."""
+        self._leaving: dict[str, tuple[Instance, float, str]] = {}
+        """Per agent whose last instance stopped within grace_s: that instance, until when, why."""
         self.snapshot = Snapshot()
         self._instances: dict[str, Instance] = {}
         self._gone: dict[str, tuple[AgentSpec, str]] = {}
@@ -221,8 +226,13 @@ class RegistryView:
             left = self._instances.pop(key, None)
             self._rejected.pop(key, None)
             if left is not None and not self._live_instances(left.spec.name):
-                self._gone[left.spec.name] = (left.spec, f"it stopped at {_clock(utcnow())}")
-                log.info("agent left the registry", agent=left.spec.name, instance=left.registration.instance)
+                why = f"it stopped at {_clock(utcnow())}"
+                if self.grace_s > 0:  # maybe a restart: its steps can wait in the queue meanwhile
+                    self._leaving[left.spec.name] = (left, now + self.grace_s, why)
+                else:
+                    self._gone[left.spec.name] = (left.spec, why)
+                log.info("agent left the registry", agent=left.spec.name, instance=left.registration.instance,
+                         grace_s=self.grace_s)
             self._recompute()
             return
         try:
@@ -241,6 +251,7 @@ class RegistryView:
         known = key in self._instances
         self._instances[key] = Instance(key, registration, now - age)
         self._gone.pop(registration.spec.name, None)
+        self._leaving.pop(registration.spec.name, None)
         if age > _validity(registration):  # a value left by an instance that died before this view started
             self.expire(now)
         elif not known or self._instances[key].spec != self.snapshot.specs.get(registration.spec.name):
@@ -259,7 +270,12 @@ class RegistryView:
                 self._gone[name] = (instance.spec, f"it stopped sending heartbeats (last at {since})")
                 log.warning("agent missed its heartbeats; no longer planned for", agent=name,
                             instance=instance.registration.instance, last_heartbeat=since)
-        if stale:
+        over = [name for name, (_, until, _) in self._leaving.items() if now >= until]
+        for name in over:
+            instance, _, why = self._leaving.pop(name)
+            self._gone[name] = (instance.spec, why)
+            log.info("agent did not come back; no longer planned for", agent=name, grace_s=self.grace_s)
+        if stale or over:
             self._recompute()
 
     def instances(self) -> dict[str, list[dict]]:
@@ -283,6 +299,8 @@ class RegistryView:
         by_name: dict[str, list[Instance]] = {}
         for instance in sorted(self._instances.values(), key=lambda i: (i.registration.started_at, i.key)):
             by_name.setdefault(instance.spec.name, []).append(instance)
+        for name, (instance, _, _) in self._leaving.items():
+            by_name.setdefault(name, [instance])
         chosen: dict[str, AgentSpec] = {}
         for name, instances in by_name.items():
             spec, notes = _effective(instances)
@@ -306,7 +324,7 @@ class RegistryView:
             if line not in self._reported:
                 log.warning("agent registry problem", problem=line)
         self._reported = set(problems)
-        instances = {name: [_describe(i) for i in by_name[name]] for name in sorted(specs)}
+        instances = {name: [_describe(i) for i in by_name[name] if i.key in self._instances] for name in sorted(specs)}
         gone = {name: value for name, value in sorted(self._gone.items()) if name not in specs}
         snapshot = Snapshot(dict(sorted(specs.items())), gone, instances, problems)
         changed = (snapshot.specs, snapshot.gone, snapshot.problems) != (

@@ -106,7 +106,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.store = await asyncio.to_thread(make_store, settings)
         app.state.bus = await Bus.open(settings, name="aiorch-gateway")
         await app.state.bus.wait_for_streams([subjects.STREAM_TASKS, f"KV_{subjects.KV_TASKS}"])
-        agents.view = app.state.registry = RegistryView()  # accepted types and /v1/agents follow it
+        agents.view = app.state.registry = RegistryView(grace_s=settings.registry_grace_s)  # accepted types and /v1/agents follow it
         # The planner and agents create the bucket; the gateway's NATS user may only read it.
         await app.state.registry.start(app.state.bus.js, create=False)
         sweeper = asyncio.create_task(sweep_forever(app))

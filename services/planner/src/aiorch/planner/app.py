@@ -95,7 +95,7 @@ class PlannerService:
         await asyncio.to_thread(OfflinePlanner.warm)
         self.bus = await Bus.open(self.settings, name="aiorch-planner")
         await self.bus.provision()
-        self.registry = RegistryView(on_change=self._on_registry)
+        self.registry = RegistryView(on_change=self._on_registry, grace_s=self.settings.registry_grace_s)
         await self.registry.start(self.bus.js)
         self.store = TaskStore(await self.bus.tasks_kv())
         self.objects: ObjectStore = await asyncio.to_thread(make_store, self.settings)

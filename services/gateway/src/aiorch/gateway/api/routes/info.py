@@ -38,6 +38,7 @@ class RegisteredAgent(BaseModel):
     spec: AgentSpec
     """The spec that counts (the newest compatible one when instances differ)."""
     instances: list[AgentInstance]
+    """Its running instances; none while it restarts (still planned for, for AIORCH_REGISTRY_GRACE_S)."""
 
 
 class GoneAgent(BaseModel):
