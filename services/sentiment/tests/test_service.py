@@ -39,6 +39,12 @@ async def test_a_csv_column_from_the_object_store(nats_server, bus, tmp_path):
         assert result.status == "completed"
         assert [item.label for item in result.output.items] == ["positive", "negative"]
         assert "Column `review`" in result.summary
+        # A table of one row still gets its table of results back.
+        one = service.store.put("uploads/t_2/r.csv", "r.csv", b"id,review\n1,Superb service\n", "text/csv")
+        result = await run_step(bus, results, request.model_copy(update={"task_id": "t_2", "files": [one]}))
+        assert result.status == "completed" and [ref.name for ref in result.artifacts] == ["sentiment.csv"]
+        table = service.store.get(result.artifacts[0].key).decode().splitlines()
+        assert len(table) == 2 and "Superb service" in table[1]
     finally:
         await service.stop()
 

@@ -58,6 +58,6 @@ class SentimentService(AgentService):
         if not items:
             raise StepFailure("empty_input", "no text to analyse")
         output = summarize(items, batch.source, "openai" if answer.by_llm else "vader")
-        if len(items) > 1:
+        if len(items) > 1 or batch.source in ("column", "files"):  # a table in, a table out, one row or more
             ctx.save_artifact("sentiment.csv", items_csv(output), "text/csv")
         return StepOutcome(output=output, summary=report(output, note))
