@@ -72,7 +72,8 @@ def wait_for(check, timeout: float = 20.0):
 @pytest.fixture(scope="module")
 def world():
     with tempfile.TemporaryDirectory(prefix="aiorch-registry-") as root:
-        system = LocalSystem(Path(root), ARTIFACTS / "logs" / "registry", KEY, agents=["aiorch.sentiment"])
+        system = LocalSystem(Path(root), ARTIFACTS / "logs" / "registry", KEY, agents=["aiorch.sentiment"],
+                             AIORCH_REGISTRY_GRACE_S="1")  # the killed agent is gone a moment after its beats
         system.start()
         (Path(root) / "midi_agent.py").write_text(AGENT)
         agent = ServiceProcess("midi_agent", {**system.env, "PYTHONPATH": root, "AIORCH_REGISTRY_HEARTBEAT_S": "0.5"},

@@ -52,6 +52,17 @@ def test_an_agent_that_stops_is_still_planned_for_during_the_grace_and_gone_afte
     view.expire(now=163.0)
     assert view.snapshot.specs == {} and "stopped at" in view.snapshot.gone["tables"][1]
     assert len(changes) == 2  # live (b's arrival changed nothing a planner sees), then gone
+    # Silence (a crash, or a bus that could not store the beats) gets the same grace.
+    put(view, TABLE, instance="c", now=200.0)
+    view.expire(now=204.0)  # past its validity
+    assert "tables" in view.snapshot.specs and view.instances() == {}
+    put(view, TABLE, instance="c", now=220.0)  # the beats get through again
+    assert [i["instance"] for i in view.snapshot.instances["tables"]] == ["c"]
+    view.expire(now=224.0)
+    view.expire(now=253.9)
+    assert "tables" in view.snapshot.specs
+    view.expire(now=254.0)
+    assert view.snapshot.specs == {} and "stopped sending heartbeats" in view.snapshot.gone["tables"][1]
 
 
 def test_an_agent_that_misses_its_heartbeats_is_gone_with_the_reason():

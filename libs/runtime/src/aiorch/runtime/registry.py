@@ -169,7 +169,7 @@ class RegistryView:
         self.on_change = on_change
         self.check_s = check_s
         self.grace_s = grace_s
-        """An agent whose last instance stopped stays planned for this long (a restart)."""
+        """An agent whose last instance stopped or went silent stays planned for this long."""
         self._leaving: dict[str, tuple[Instance, float, str]] = {}
         """Per agent whose last instance stopped within grace_s: that instance, until when, why."""
         self.snapshot = Snapshot()
@@ -267,9 +267,15 @@ class RegistryView:
             name = instance.spec.name
             if not self._live_instances(name):
                 since = _clock(instance.registration.heartbeat_at)
-                self._gone[name] = (instance.spec, f"it stopped sending heartbeats (last at {since})")
-                log.warning("agent missed its heartbeats; no longer planned for", agent=name,
-                            instance=instance.registration.instance, last_heartbeat=since)
+                why = f"it stopped sending heartbeats (last at {since})"
+                # A crash the supervisor restarts, or a bus that could not store the beats for a
+                # while (a cluster without a majority): its steps can wait in the queue meanwhile.
+                if self.grace_s > 0:
+                    self._leaving[name] = (instance, now + self.grace_s, why)
+                else:
+                    self._gone[name] = (instance.spec, why)
+                log.warning("agent missed its heartbeats", agent=name, instance=instance.registration.instance,
+                            last_heartbeat=since, planned_for_s=self.grace_s)
         over = [name for name, (_, until, _) in self._leaving.items() if now >= until]
         for name in over:
             instance, _, why = self._leaving.pop(name)

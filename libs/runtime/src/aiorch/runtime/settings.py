@@ -42,8 +42,9 @@ class ServiceSettings(BaseSettings):
     """Port of /healthz, /readyz and /metrics; 0 picks a free one."""
     drain_timeout_s: float = 30.0
     registry_grace_s: float = Field(30.0, ge=0)
-    """How long an agent whose last instance stopped (a restart, a rolling update) is still
-    planned for: its steps wait in the work queue for the next instance. 0: gone at once."""
+    """How long an agent whose last instance stopped (a restart, a rolling update) or went
+    silent (a crash, a bus that could not store its heartbeats) is still planned for: its
+    steps wait in the work queue for the next instance. 0: gone at once."""
 
     @field_validator("nats_url")
     @classmethod

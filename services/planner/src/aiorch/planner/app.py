@@ -56,6 +56,8 @@ from .planners.llm import OpenAIPlanner
 from .store import TaskStore, Transition
 
 TASKS = Counter("aiorch_planner_tasks_total", "Tasks that ended", ["status"])
+UNSETTLED_RETRY_S = 1.0
+"""How soon the sweep tries again to settle a task whose effects did not all go out."""
 PLAN_SECONDS = Histogram("aiorch_planner_plan_seconds", "Time to plan a task", ["planner"])
 
 
@@ -88,6 +90,9 @@ class PlannerService:
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._background: set[asyncio.Task] = set()
         self._swept = False
+        self._unsettled: set[str] = set()
+        """Tasks whose last transition's events or dispatches may not have gone out."""
+        self._wake = asyncio.Event()
 
     async def start(self) -> None:
         configure_logging("planner", self.settings.log_level, self.settings.log_json)
@@ -323,19 +328,28 @@ class PlannerService:
         named `span` (when given) in the task's trace: a child of `incoming` (or the span
         active now) when that is in the task's trace, else of the task's stored context."""
         began = time.time_ns()
-        outcome = await self.store.update(task_id, transition)
-        if outcome is None:
-            return
-        record, effects = outcome
-        if span is None:
-            await self._apply(record, effects)
-            return
-        parent, links = parent_in_trace(record.trace_id, record.traceparent, incoming)
-        with tracer().start_as_current_span(span, context=parent, links=links, start_time=began,
-                                            attributes={TASK_ID: task_id, **(attributes or {})}) as current:
-            if error:
-                current.set_status(StatusCode.ERROR)
-            await self._apply(record, effects)
+        try:
+            outcome = await self.store.update(task_id, transition)
+            if outcome is None:
+                return
+            record, effects = outcome
+            if span is None:
+                await self._apply(record, effects)
+                return
+            parent, links = parent_in_trace(record.trace_id, record.traceparent, incoming)
+            with tracer().start_as_current_span(span, context=parent, links=links, start_time=began,
+                                                attributes={TASK_ID: task_id, **(attributes or {})}) as current:
+                if error:
+                    current.set_status(StatusCode.ERROR)
+                await self._apply(record, effects)
+        except Exception:
+            # The record may have changed without its events or dispatches all going out (the
+            # bus had no majority for longer than the publish retries, or the record's write
+            # timed out after it was stored): the redelivered message then finds nothing left
+            # to do, so the sweep settles the task from its record, soon.
+            self._unsettled.add(task_id)
+            self._wake.set()
+            raise
 
     async def _apply(self, record: TaskRecord, effects: Effects) -> None:
         """Publish the events, then dispatch the steps (one span each: the agent's step is
@@ -391,42 +405,70 @@ class PlannerService:
     # --- recovery ----------------------------------------------------------------------------
 
     async def _sweep_forever(self) -> None:
+        only: set[str] | None = None  # every task, on the sweep's interval
         while True:
+            self._wake.clear()
             try:
-                await self.sweep()
+                await self.sweep(only)
             except Exception:
                 log.exception("recovery sweep failed")
-            await asyncio.sleep(self.settings.sweep_interval_s)
-
-    async def sweep(self) -> None:
-        """Finish what a dead planner left: re-publish its last events, re-dispatch running
-        steps (JetStream drops the duplicates), re-arm timers and retries."""
-        first = not self._swept
-        self._swept = True
-        for task_id in await self.store.keys():
-            found = await self.store.get(task_id)
-            if found is None or found[1].status == TaskStatus.submitted:
+            if self._unsettled:  # again soon, once the bus has had a moment: just those
+                await asyncio.sleep(UNSETTLED_RETRY_S)
+                only = set(self._unsettled)
                 continue
-            record = found[1]
-            effects = Effects()
-            for state in record.steps.values():
-                if (task_id, state.id) in self._timers or record.terminal:
-                    continue
-                if state.status == StepStatus.running:
-                    if state.deadline and state.deadline <= utcnow():
-                        self._spawn(self._transition(
-                            task_id, lambda r, s=state: self.orchestrator.step_timed_out(r, s.id, s.attempt),
-                            span="timeout", attributes={"aiorch.step_id": state.id}, error=True))
-                    else:
-                        effects.dispatch.append(self.orchestrator.request_for(record, state.id))
-                elif state.status == StepStatus.retrying:
-                    effects.retries.append((state.id, state.retry_at or utcnow()))
-            if effects.dispatch or effects.retries or (first and self._recent(record) and await self._events_missing(record)):
-                effects.events = list(record.outbox)
-                parent, _ = parent_in_trace(record.trace_id, record.traceparent, Context())
-                with tracer().start_as_current_span("recover", context=parent, attributes={TASK_ID: task_id}):
-                    log.info("recovering task", task_id=task_id, steps=[r.step_id for r in effects.dispatch])
-                    await self._apply(record, effects)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.sweep_interval_s)
+                only = set(self._unsettled)
+            except TimeoutError:
+                only = None
+
+    async def sweep(self, only: set[str] | None = None) -> None:
+        """Finish what a dead planner left, or what this one could not send: re-publish the
+        last events, re-dispatch running steps (JetStream drops the duplicates), re-arm timers
+        and retries. `only`: just these tasks (the unsettled ones), not every task."""
+        first = not self._swept and only is None
+        self._swept = self._swept or only is None
+        failed = 0
+        for task_id in sorted(only) if only is not None else await self.store.keys():
+            try:
+                await self._settle(task_id, first)
+            except Exception as exc:  # the others are not held up; this one is tried again soon
+                self._unsettled.add(task_id)
+                failed += 1
+                error = str(exc) or type(exc).__name__
+        if failed:
+            log.warning("recovery sweep could not settle some tasks; trying again", tasks=failed, error=error)
+
+    async def _settle(self, task_id: str, first: bool) -> None:
+        """Carry out what the task's record says is in flight and has no timer here."""
+        unsettled = task_id in self._unsettled
+        found = await self.store.get(task_id)
+        if found is None or found[1].status == TaskStatus.submitted:
+            self._unsettled.discard(task_id)
+            return
+        record = found[1]
+        effects = Effects()
+        for state in record.steps.values():
+            if (task_id, state.id) in self._timers or record.terminal:
+                continue
+            if state.status == StepStatus.running:
+                if state.deadline and state.deadline <= utcnow():
+                    self._spawn(self._transition(
+                        task_id, lambda r, s=state: self.orchestrator.step_timed_out(r, s.id, s.attempt),
+                        span="timeout", attributes={"aiorch.step_id": state.id}, error=True))
+                else:
+                    effects.dispatch.append(self.orchestrator.request_for(record, state.id))
+            elif state.status == StepStatus.retrying:
+                effects.retries.append((state.id, state.retry_at or utcnow()))
+        if effects.dispatch or effects.retries or (
+                (first and self._recent(record) or unsettled) and await self._events_missing(record)):
+            effects.events = list(record.outbox)
+            parent, _ = parent_in_trace(record.trace_id, record.traceparent, Context())
+            with tracer().start_as_current_span("recover", context=parent, attributes={TASK_ID: task_id}):
+                log.warning("recovering task", task_id=task_id, steps=[r.step_id for r in effects.dispatch],
+                            events=len(effects.events))
+                await self._apply(record, effects)
+        self._unsettled.discard(task_id)
 
     @staticmethod
     def _recent(record: TaskRecord) -> bool:
