@@ -28,7 +28,7 @@ async def test_listing_sees_every_record_while_they_are_rewritten(bus):
     writer = asyncio.create_task(rewrite())
     try:
         for _ in range(30):
-            assert set(await task_ids(kv)) >= set(ids)
+            assert set(await task_ids(bus.js)) >= set(ids)
     finally:
         stop.set()
         await writer
@@ -36,12 +36,12 @@ async def test_listing_sees_every_record_while_they_are_rewritten(bus):
 
 async def test_an_erased_record_is_no_longer_listed_or_read(bus):
     kv = await bus.tasks_kv()
-    assert await task_ids(kv) == []
+    assert await task_ids(bus.js) == []
     kept, gone = new_task_id(), new_task_id()
     for task_id in (kept, gone):
         await kv.put(task_id, TaskRecord(task_id=task_id, request="r").model_dump_json().encode())
         await kv.put(task_id, TaskRecord(task_id=task_id, request="r2").model_dump_json().encode())
-    await erase_record(kv, gone)
-    assert await task_ids(kv) == [kept]
+    await erase_record(bus.js, gone)
+    assert await task_ids(bus.js) == [kept]
     assert await read_record(kv, gone) is None and (await read_record(kv, kept)).request == "r2"
     await kv.create(gone, TaskRecord(task_id=gone, request="again").model_dump_json().encode())  # id free again

@@ -80,7 +80,7 @@ async def test_a_retention_longer_than_the_default_keeps_the_record_and_expiry_s
     later = utcnow() + timedelta(days=23)  # 31 days after its last change
     assert await sweep(bus, store, lambda owner: retention.get(owner, week), now=later) == [kept]
     assert store.list_keys("") == [] and await events_of(bus, kept) == 0
-    assert await task_ids(await bus.tasks_kv()) == []
+    assert await task_ids(bus.js) == []
     assert await stream_task_ids(bus) == set()
 
 

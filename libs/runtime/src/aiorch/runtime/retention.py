@@ -71,7 +71,7 @@ async def delete_task(bus: Bus, store: ObjectStore, task_id: str) -> int:
             await bus.js.delete_msg(subjects.STREAM_TASKS, record.submitted_seq)
         except NotFoundError:
             pass
-    await erase_record(kv, task_id)
+    await erase_record(bus.js, task_id)
     await purge_messages(bus, task_id)
     return await asyncio.to_thread(delete_files, store, task_id)
 
@@ -131,7 +131,7 @@ async def sweep(
         in_stream = set()
     keys = set()  # the tasks that have a record (the listing also names deleted keys)
     removed = []
-    for task_id in await task_ids(kv):
+    for task_id in await task_ids(bus.js):
         record = await read_record(kv, task_id)
         if record is None:
             continue

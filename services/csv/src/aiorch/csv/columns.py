@@ -131,9 +131,12 @@ class ColumnPlan:
         formats = v.date_formats(dayfirst)
         # Most columns are not dates: decide on the most frequent values before parsing them all.
         sample = counts.most_common(200)
-        sampled = sum(n for _, n in sample)
-        if sum(n for value, n in sample if v.parse_date(value, formats)) < DATE_SHARE * sampled:
-            return False
+        allowed_misses = (1 - DATE_SHARE) * sum(n for _, n in sample)
+        for value, n in sample:
+            if not v.parse_date(value, formats):
+                allowed_misses -= n
+                if allowed_misses < 0:  # stop at the first values that settle it
+                    return False
         parsed = 0
         with_time = False
         for value, n in counts.items():

@@ -42,7 +42,7 @@ async def start_task(bus: Bus, task_id: str, principal: Principal, submission: S
         await bus.publish(subjects.TASKS_SUBMITTED, message, msg_id=task_id)
     except Exception as exc:
         with contextlib.suppress(Exception):
-            await erase_record(kv, task_id)
+            await erase_record(bus.js, task_id)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"task bus unavailable: {exc}") from None
     SUBMITTED.inc()
     return record

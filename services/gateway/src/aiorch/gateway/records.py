@@ -37,7 +37,7 @@ async def task_page(bus: Bus, principal: Principal, limit: int, before: str | No
     """Up to `limit` of the tasks `principal` sees, newest first (task ids sort by time),
     older than `before`."""
     kv = await bus.tasks_kv()
-    keys = sorted(await task_ids(kv), reverse=True)
+    keys = sorted(await task_ids(bus.js), reverse=True)
     if before:
         keys = [key for key in keys if key < before]
     summaries: list[TaskSummary] = []

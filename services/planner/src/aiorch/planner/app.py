@@ -102,7 +102,7 @@ class PlannerService:
         await self.bus.provision()
         self.registry = RegistryView(on_change=self._on_registry, grace_s=self.settings.registry_grace_s)
         await self.registry.start(self.bus.js)
-        self.store = TaskStore(await self.bus.tasks_kv())
+        self.store = TaskStore(self.bus.js, await self.bus.tasks_kv())
         self.objects: ObjectStore = await asyncio.to_thread(make_store, self.settings)
         consumers = [
             (subjects.STREAM_TASKS, subjects.CONSUMER_PLANNER_SUBMITTED, subjects.TASKS_SUBMITTED, self._on_submitted),

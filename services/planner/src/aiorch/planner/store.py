@@ -4,6 +4,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 
+from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
@@ -19,8 +20,8 @@ class TaskStore:
     """Keeps the revision of records this replica wrote, so a transition usually costs
     one KV write; a stale revision (another replica wrote) means re-read and re-apply."""
 
-    def __init__(self, kv: KeyValue, cache_size: int = 10_000) -> None:
-        self.kv = kv
+    def __init__(self, js: JetStreamContext, kv: KeyValue, cache_size: int = 10_000) -> None:
+        self.js, self.kv = js, kv
         self._cache: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
         self._cache_size = cache_size
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -81,7 +82,7 @@ class TaskStore:
                     self._locks[task_id] = (lock_, users - 1)
 
     async def keys(self) -> list[str]:
-        return await task_ids(self.kv)
+        return await task_ids(self.js)
 
     def _remember(self, task_id: str, revision: int, data: bytes) -> None:
         self._cache[task_id] = (revision, data)
