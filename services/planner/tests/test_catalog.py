@@ -74,3 +74,16 @@ def test_the_planners_code_names_no_agent():
 def test_an_empty_registry_plans_nothing_and_says_so():
     plan = OfflinePlanner(Catalog({})).plan_now("t_1", "sentiment of 'great'", [], {})
     assert plan.steps == [] and "aiorch can do: nothing now" in plan.explanation
+
+
+
+def test_agents_that_come_and_go_do_not_grow_the_planners_memory(shipped):
+    from aiorch.planner.planners.routing import embedder
+
+    for n in range(3):  # an agent re-registering with new examples each time (a rolling update)
+        spec = SPEC.model_copy(update={"examples": {"en": [f"how many tracks does midi file number {n} have"]}})
+        matrix, rows = embedder().prepare(Catalog({**shipped, "midi": spec}))
+        assert len(rows["midi"]) == 1
+    remembered = set(embedder()._vectors)
+    assert "how many tracks does midi file number 2 have" in remembered
+    assert not {"how many tracks does midi file number 0 have", "how many tracks does midi file number 1 have"} & remembered

@@ -2,6 +2,7 @@
 offline planner as fallback on an invalid answer, an error or a timeout."""
 
 import json
+from functools import lru_cache
 from typing import Literal
 
 from openai import AsyncOpenAI
@@ -47,6 +48,11 @@ def system_prompt(catalog: Catalog) -> str:
     )
 
 
+@lru_cache(maxsize=32)  # sets of agents seen lately; a registry that churns does not grow it
+def _plan_model(names: tuple[str, ...]) -> type[BaseModel]:
+    return llm_plan_model(list(names))
+
+
 class OpenAIPlanner:
     name = "openai"
 
@@ -58,14 +64,10 @@ class OpenAIPlanner:
         self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=retries)
         self.model = model
         self.fallback = fallback
-        self._schemas: dict[tuple[str, ...], type[BaseModel]] = {}
 
     def schema(self, catalog: Catalog) -> type[BaseModel]:
         """The answer's schema for the agents registered now (one per set of agents)."""
-        names = tuple(catalog.specs)
-        if names not in self._schemas:
-            self._schemas[names] = llm_plan_model(list(names))
-        return self._schemas[names]
+        return _plan_model(tuple(catalog.specs))
 
     async def plan(self, task_id: str, request: str, files: list[FileRef], params: dict) -> Plan:
         # An invalid answer, an HTTP error, a timeout: the offline planner answers, and says why.

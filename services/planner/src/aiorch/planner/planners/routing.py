@@ -44,10 +44,14 @@ class Embedder:
         with catalog.prototypes_lock:
             if catalog.prototypes is None:
                 labels, sentences = zip(*catalog.labelled_sentences())
-                missing = list(dict.fromkeys(text for text in sentences if text not in self._vectors))
-                if missing:
-                    self._vectors.update(zip(missing, self.encode(missing)))
-                matrix = np.stack([self._vectors[text] for text in sentences])
+                known = self._vectors
+                missing = list(dict.fromkeys(text for text in sentences if text not in known))
+                vectors = dict(zip(missing, self.encode(missing))) if missing else {}
+                vectors.update((text, known[text]) for text in sentences if text in known)
+                # Only the live catalog's sentences are kept (agents that come and go do not
+                # grow it); swapped whole, so a catalog prepared at the same time reads either.
+                self._vectors = vectors
+                matrix = np.stack([vectors[text] for text in sentences])
                 labels = np.array(labels)
                 rows = {label: np.flatnonzero(labels == label) for label in dict.fromkeys(labels)}
                 catalog.prototypes = (matrix, rows)
