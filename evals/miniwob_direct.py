@@ -17,10 +17,11 @@ import uuid
 from dataclasses import dataclass
 
 from aiorch.browser.config import BrowserSettings
+from aiorch.browser.errors import BrowseError
 from aiorch.browser.executor import Limits, SharedBrowser, browse
 from aiorch.browser.plan import parse
 from aiorch.browser.policy import UrlPolicy
-from aiorch.runtime.agent import StepFailure
+
 from evals.miniwob_site import DEV_SEEDS, DEV_TASKS, HELD_OUT_SEEDS, HELD_OUT_TASKS, MiniWobSite, utterance
 
 
@@ -75,7 +76,7 @@ async def run_one(shared: SharedBrowser, reader, site: MiniWobSite, task: str, s
         result = await browse(shared, parse(text, {"url": url}, 1))
         completed = True
         detail = "; ".join(f"{s.kind}:{s.status}" + (f"({s.reason[:80]})" if s.reason else "") for s in result.steps[1:-1])
-    except StepFailure as failure:
+    except BrowseError as failure:
         detail = f"failed [{failure.code}] {failure.message}"
     seconds = time.perf_counter() - started
     reward = site.wait_reward(episode_id, 0.5 if not completed else 1.5)
