@@ -17,6 +17,7 @@ Figures (issue targets in brackets):
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import statistics
 import sys
@@ -384,11 +385,20 @@ def medical_figures() -> None:
         f"({others[0] / max(others[1], 1):.0%})", ">= 95%", others[0] >= 0.95 * others[1])
 
 
-def planner_figures() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "planner"))
-    from tests.labelled import grade
+def labelled_grader():
+    """The planner's labelled-set grader (services/planner/tests/labelled.py), loaded by path:
+    the repository's own `tests` package, imported by the figures before, shadows that name."""
+    path = Path(__file__).resolve().parents[1] / "services" / "planner" / "tests" / "labelled.py"
+    spec = importlib.util.spec_from_file_location("planner_labelled", path)
+    labelled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(labelled)
+    return labelled.grade
 
+
+def planner_figures() -> None:
     from aiorch.planner.planners import OfflinePlanner
+
+    grade = labelled_grader()
 
     OfflinePlanner.warm()
     graded = grade(OfflinePlanner())
