@@ -3,6 +3,7 @@ it at the worst moment."""
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -82,4 +83,35 @@ async def test_events_the_bus_refused_after_the_record_changed_are_published_by_
         assert events.count(EventType.step_completed.value) == 1 and events[-1] == EventType.completed.value, events
     finally:
         await agent.stop()
+        await service.stop()
+
+
+async def test_a_task_recorded_but_never_submitted_fails_with_the_reason_instead_of_waiting_for_ever(
+        nats_server, bus, tmp_path):
+    # What a gateway leaves when it stops between writing a task's record and publishing it.
+    kv = await bus.tasks_kv()
+    orphan = new_task_id()
+    await kv.create(orphan, TaskRecord(task_id=orphan, request="sentiment of 'great'").model_dump_json().encode())
+    # After an outage: an old record whose submission is still waiting for a planner is planned.
+    waiting = new_task_id()
+    long_ago = TaskRecord(task_id=waiting, request="sentiment of 'great'").created_at - timedelta(minutes=10)
+    await kv.create(waiting, TaskRecord(task_id=waiting, request="sentiment of 'great'",
+                                        created_at=long_ago).model_dump_json().encode())
+    await bus.publish(subjects.TASKS_SUBMITTED, TaskSubmitted(task_id=waiting, request="sentiment of 'great'",
+                                                              submitted_at=long_ago, source="gateway"))
+    service = PlannerService(PlannerSettings(nats_url=nats_server.url, storage_path=tmp_path, planner_backend="offline",
+                                             log_json=False, sweep_interval_s=0.3, never_submitted_after_s=1.0))
+    await service.start()
+    try:
+        for _ in range(100):
+            record = TaskRecord.model_validate_json((await kv.get(orphan)).value)
+            if record.terminal:
+                break
+            await asyncio.sleep(0.1)
+        assert record.status == "failed" and "never reached the planner" in record.reason
+        assert await events_of(bus, orphan) == [EventType.submitted.value, EventType.failed.value]
+        planned = TaskRecord.model_validate_json((await kv.get(waiting)).value)
+        assert planned.status != "submitted" and "never reached" not in (planned.reason or "")
+        assert EventType.planned.value in await events_of(bus, waiting)
+    finally:
         await service.stop()

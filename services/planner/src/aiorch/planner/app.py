@@ -58,6 +58,8 @@ from .store import TaskStore, Transition
 TASKS = Counter("aiorch_planner_tasks_total", "Tasks that ended", ["status"])
 UNSETTLED_RETRY_S = 1.0
 """How soon the sweep tries again to settle a task whose effects did not all go out."""
+NEVER_SUBMITTED = ("the task was recorded but its submission never reached the planner (the gateway stopped or "
+                   "lost the bus in between); submit it again")
 PLAN_SECONDS = Histogram("aiorch_planner_plan_seconds", "Time to plan a task", ["planner"])
 
 
@@ -93,6 +95,8 @@ class PlannerService:
         self._unsettled: set[str] = set()
         """Tasks whose last transition's events or dispatches may not have gone out."""
         self._wake = asyncio.Event()
+        self._waiting: tuple[float, bool] | None = None
+        """(when, whether) submissions were waiting for the planner, as last asked."""
 
     async def start(self) -> None:
         configure_logging("planner", self.settings.log_level, self.settings.log_json)
@@ -443,6 +447,10 @@ class PlannerService:
         """Carry out what the task's record says is in flight and has no timer here."""
         unsettled = task_id in self._unsettled
         found = await self.store.get(task_id)
+        if found is not None and found[1].status == TaskStatus.submitted and await self._never_submitted(found[1]):
+            log.warning("task recorded but never submitted", task_id=task_id)
+            await self._transition(task_id, lambda r: self.orchestrator.never_submitted(r, NEVER_SUBMITTED),
+                                   span="never submitted", error=True)
         if found is None or found[1].status == TaskStatus.submitted:
             self._unsettled.discard(task_id)
             return
@@ -469,6 +477,19 @@ class PlannerService:
                             events=len(effects.events))
                 await self._apply(record, effects)
         self._unsettled.discard(task_id)
+
+    async def _never_submitted(self, record: TaskRecord) -> bool:
+        """Whether a `submitted` record will never be planned: old, and no submission is waiting
+        for (or being planned by) any planner; a backlog after an outage is waiting."""
+        if (utcnow() - record.created_at).total_seconds() < self.settings.never_submitted_after_s:
+            return False
+        if self._waiting is None or time.monotonic() - self._waiting[0] > UNSETTLED_RETRY_S:
+            waiting = False
+            for durable in (subjects.CONSUMER_PLANNER_SUBMITTED, subjects.CONSUMER_PLANNER_SUBMITTED_BY):
+                info = await self.bus.js.consumer_info(subjects.STREAM_TASKS, durable)
+                waiting = waiting or bool(info.num_pending or info.num_ack_pending)
+            self._waiting = (time.monotonic(), waiting)
+        return not self._waiting[1]
 
     @staticmethod
     def _recent(record: TaskRecord) -> bool:

@@ -21,3 +21,6 @@ class PlannerSettings(ServiceSettings, OpenAISettings):
     concurrency: int = Field(default=64, ge=1)
     sweep_interval_s: float = Field(default=30.0, gt=0)
     """How often to look for in-flight tasks whose planner died (and at start)."""
+    never_submitted_after_s: float = Field(default=120.0, gt=0)
+    """A task still `submitted` this long after its record was written, with no submission
+    waiting for the planner, never will be (its gateway stopped between the two): it fails."""

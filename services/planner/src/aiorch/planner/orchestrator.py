@@ -70,6 +70,16 @@ class Orchestrator:
         self._advance(record, effects)
         return effects
 
+    def never_submitted(self, record: TaskRecord, reason: str) -> Effects | None:
+        """A task recorded whose submission never came (its gateway stopped, or lost the bus,
+        between writing the record and publishing it): `submitted`, then `failed`."""
+        if record.status != TaskStatus.submitted:
+            return None
+        effects = Effects()
+        self._emit(record, effects, EventType.submitted, message=record.request[:200])
+        self._finish(record, effects, TaskStatus.failed, reason=reason, answer=reason)
+        return effects
+
     def reject(self, record: TaskRecord, reason: str) -> Effects | None:
         if record.terminal:
             return None
