@@ -86,32 +86,61 @@ async def test_events_the_bus_refused_after_the_record_changed_are_published_by_
         await service.stop()
 
 
+async def record_of(kv, task_id: str) -> TaskRecord:
+    return TaskRecord.model_validate_json((await kv.get(task_id)).value)
+
+
+async def submit(bus, kv, task_id: str, created_at=None) -> None:
+    record = TaskRecord(task_id=task_id, request="sentiment of 'great'")
+    record.created_at = created_at or record.created_at
+    await kv.create(task_id, record.model_dump_json().encode())
+    await bus.publish(subjects.TASKS_SUBMITTED, TaskSubmitted(task_id=task_id, request=record.request,
+                                                              submitted_at=record.created_at, source="gateway"))
+
+
 async def test_a_task_recorded_but_never_submitted_fails_with_the_reason_instead_of_waiting_for_ever(
         nats_server, bus, tmp_path):
     # What a gateway leaves when it stops between writing a task's record and publishing it.
     kv = await bus.tasks_kv()
     orphan = new_task_id()
     await kv.create(orphan, TaskRecord(task_id=orphan, request="sentiment of 'great'").model_dump_json().encode())
-    # After an outage: an old record whose submission is still waiting for a planner is planned.
+    # After an outage: an old record whose submission is still waiting for a planner.
     waiting = new_task_id()
-    long_ago = TaskRecord(task_id=waiting, request="sentiment of 'great'").created_at - timedelta(minutes=10)
-    await kv.create(waiting, TaskRecord(task_id=waiting, request="sentiment of 'great'",
-                                        created_at=long_ago).model_dump_json().encode())
-    await bus.publish(subjects.TASKS_SUBMITTED, TaskSubmitted(task_id=waiting, request="sentiment of 'great'",
-                                                              submitted_at=long_ago, source="gateway"))
+    await submit(bus, kv, waiting, created_at=(await record_of(kv, orphan)).created_at - timedelta(minutes=10))
     service = PlannerService(PlannerSettings(nats_url=nats_server.url, storage_path=tmp_path, planner_backend="offline",
                                              log_json=False, sweep_interval_s=0.3, never_submitted_after_s=1.0))
+    gates = {waiting: asyncio.Event()}  # planning these tasks waits until the test opens their gate
+    real_plan = service.planner.plan
+
+    async def gated_plan(task_id, *args):
+        if task_id in gates:
+            await gates[task_id].wait()
+        return await real_plan(task_id, *args)
+
+    service.planner.plan = gated_plan
     await service.start()
     try:
+        # Sweeps come and go while the old submission is being planned: it is not failed.
+        await asyncio.sleep(2.5)
+        assert (await record_of(kv, waiting)).status == "submitted"
+        # Under load (another submission in planning the whole time) the orphan still fails.
+        busy = new_task_id()
+        gates[busy] = asyncio.Event()
+        await submit(bus, kv, busy)
+        await asyncio.sleep(0.5)  # the planner has taken it
+        gates[waiting].set()
         for _ in range(100):
-            record = TaskRecord.model_validate_json((await kv.get(orphan)).value)
+            record = await record_of(kv, orphan)
             if record.terminal:
                 break
             await asyncio.sleep(0.1)
-        assert record.status == "failed" and "never reached the planner" in record.reason
+        assert record.status == "failed" and "no planner ever took its submission" in record.reason, record.reason
         assert await events_of(bus, orphan) == [EventType.submitted.value, EventType.failed.value]
-        planned = TaskRecord.model_validate_json((await kv.get(waiting)).value)
-        assert planned.status != "submitted" and "never reached" not in (planned.reason or "")
+        assert (await record_of(kv, busy)).status == "submitted" and not gates[busy].is_set()
+        planned = await record_of(kv, waiting)
+        assert planned.status != "submitted" and "no planner" not in (planned.reason or "")
         assert EventType.planned.value in await events_of(bus, waiting)
     finally:
+        for gate in gates.values():
+            gate.set()
         await service.stop()

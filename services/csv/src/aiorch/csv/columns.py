@@ -131,11 +131,12 @@ class ColumnPlan:
         formats = v.date_formats(dayfirst)
         # Most columns are not dates: decide on the most frequent values before parsing them all.
         sample = counts.most_common(200)
-        allowed_misses = (1 - DATE_SHARE) * sum(n for _, n in sample)
+        sampled = sum(n for _, n in sample)
+        misses = 0
         for value, n in sample:
             if not v.parse_date(value, formats):
-                allowed_misses -= n
-                if allowed_misses < 0:  # stop at the first values that settle it
+                misses += n
+                if sampled - misses < DATE_SHARE * sampled:  # the same test as below: stop once it is settled
                     return False
         parsed = 0
         with_time = False

@@ -58,8 +58,8 @@ from .store import TaskStore, Transition
 TASKS = Counter("aiorch_planner_tasks_total", "Tasks that ended", ["status"])
 UNSETTLED_RETRY_S = 1.0
 """How soon the sweep tries again to settle a task whose effects did not all go out."""
-NEVER_SUBMITTED = ("the task was recorded but its submission never reached the planner (the gateway stopped or "
-                   "lost the bus in between); submit it again")
+NEVER_SUBMITTED = ("the task was recorded but no planner ever took its submission (the gateway stopped or lost "
+                   "the bus before sending it, or the bus gave up delivering it); submit it again")
 PLAN_SECONDS = Histogram("aiorch_planner_plan_seconds", "Time to plan a task", ["planner"])
 
 
@@ -95,8 +95,10 @@ class PlannerService:
         self._unsettled: set[str] = set()
         """Tasks whose last transition's events or dispatches may not have gone out."""
         self._wake = asyncio.Event()
-        self._waiting: tuple[float, bool] | None = None
-        """(when, whether) submissions were waiting for the planner, as last asked."""
+        self._old_submitted: dict[str, tuple[int, float]] = {}
+        """Old `submitted` tasks: the stream's last sequence, and when, as first seen old."""
+        self._submission_consumers: tuple[float, list[tuple[bool, int]]] | None = None
+        """(when, [(idle, ack floor's stream sequence)]) of the planner's submission consumers, as last asked."""
 
     async def start(self) -> None:
         configure_logging("planner", self.settings.log_level, self.settings.log_json)
@@ -451,6 +453,8 @@ class PlannerService:
             log.warning("task recorded but never submitted", task_id=task_id)
             await self._transition(task_id, lambda r: self.orchestrator.never_submitted(r, NEVER_SUBMITTED),
                                    span="never submitted", error=True)
+        if found is None or found[1].status != TaskStatus.submitted:
+            self._old_submitted.pop(task_id, None)
         if found is None or found[1].status == TaskStatus.submitted:
             self._unsettled.discard(task_id)
             return
@@ -479,17 +483,30 @@ class PlannerService:
         self._unsettled.discard(task_id)
 
     async def _never_submitted(self, record: TaskRecord) -> bool:
-        """Whether a `submitted` record will never be planned: old, and no submission is waiting
-        for (or being planned by) any planner; a backlog after an outage is waiting."""
+        """Whether a `submitted` record will never be planned: old, and every submission the
+        stream held when it was first seen old has since been taken by a planner (both
+        consumers idle, or acked past that point), so its own was not among them. A backlog
+        after an outage is still waiting; steady load does not hide an orphan for ever."""
         if (utcnow() - record.created_at).total_seconds() < self.settings.never_submitted_after_s:
             return False
-        if self._waiting is None or time.monotonic() - self._waiting[0] > UNSETTLED_RETRY_S:
-            waiting = False
-            for durable in (subjects.CONSUMER_PLANNER_SUBMITTED, subjects.CONSUMER_PLANNER_SUBMITTED_BY):
-                info = await self.bus.js.consumer_info(subjects.STREAM_TASKS, durable)
-                waiting = waiting or bool(info.num_pending or info.num_ack_pending)
-            self._waiting = (time.monotonic(), waiting)
-        return not self._waiting[1]
+        try:
+            mark = self._old_submitted.get(record.task_id)
+            if mark is None:
+                last = (await self.bus.js.stream_info(subjects.STREAM_TASKS)).state.last_seq
+                mark = self._old_submitted[record.task_id] = (last, time.monotonic())
+            consumers = self._submission_consumers
+            if consumers is None or consumers[0] < mark[1] or time.monotonic() - consumers[0] > UNSETTLED_RETRY_S:
+                asked = time.monotonic()
+                found = []
+                for durable in (subjects.CONSUMER_PLANNER_SUBMITTED, subjects.CONSUMER_PLANNER_SUBMITTED_BY):
+                    info = await self.bus.js.consumer_info(subjects.STREAM_TASKS, durable)
+                    found.append((not info.num_pending and not info.num_ack_pending, info.ack_floor.stream_seq or 0))
+                consumers = self._submission_consumers = (asked, found)
+        except Exception as exc:  # the bus is in trouble: the task waits for a later sweep
+            log.warning("could not tell whether an old submitted task is waiting", task_id=record.task_id,
+                        error=str(exc) or type(exc).__name__)
+            return False
+        return all(idle or floor >= mark[0] for idle, floor in consumers[1])
 
     @staticmethod
     def _recent(record: TaskRecord) -> bool:

@@ -48,8 +48,8 @@ class Embedder:
                 missing = list(dict.fromkeys(text for text in sentences if text not in known))
                 vectors = dict(zip(missing, self.encode(missing))) if missing else {}
                 vectors.update((text, known[text]) for text in sentences if text in known)
-                # Only the live catalog's sentences are kept (agents that come and go do not
-                # grow it); swapped whole, so a catalog prepared at the same time reads either.
+                # Only the sentences of the catalog prepared last are kept (agents that come and
+                # go do not grow it); swapped whole, so a catalog prepared at the same time reads either.
                 self._vectors = vectors
                 matrix = np.stack([vectors[text] for text in sentences])
                 labels = np.array(labels)
