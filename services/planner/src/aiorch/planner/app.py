@@ -50,6 +50,7 @@ from aiorch.runtime.tracing import (
 from .config import PlannerSettings
 from .logs import log
 from .orchestrator import Effects, Orchestrator, Policy
+from .orphans import ConsumerProgress, OrphanWatch
 from .planners import OfflinePlanner, PlannerBackend
 from .planners.catalog import RegistryCatalog, StaticCatalog
 from .planners.llm import OpenAIPlanner
@@ -95,10 +96,12 @@ class PlannerService:
         self._unsettled: set[str] = set()
         """Tasks whose last transition's events or dispatches may not have gone out."""
         self._wake = asyncio.Event()
-        self._old_submitted: dict[str, tuple[int, float]] = {}
-        """Old `submitted` tasks: the stream's last sequence, and when, as first seen old."""
-        self._submission_consumers: tuple[float, list[tuple[bool, int]]] | None = None
-        """(when, [(idle, ack floor's stream sequence)]) of the planner's submission consumers, as last asked."""
+        self._submitted_seen: dict[str, float] = {}
+        """When this planner first saw each `submitted` record (its own clock: no skew with the gateway's)."""
+        self._old_submitted: dict[str, OrphanWatch] = {}
+        """Old `submitted` tasks, watched until their submission shows up or cannot any more."""
+        self._submission_consumers: tuple[float, list[ConsumerProgress] | None] | None = None
+        """(when, progress) of the planner's submission consumers as last asked; None: the bus did not answer."""
 
     async def start(self) -> None:
         configure_logging("planner", self.settings.log_level, self.settings.log_json)
@@ -435,7 +438,13 @@ class PlannerService:
         first = not self._swept and only is None
         self._swept = self._swept or only is None
         failed = 0
-        for task_id in sorted(only) if only is not None else await self.store.keys():
+        task_ids = sorted(only) if only is not None else await self.store.keys()
+        if only is None:  # records deleted or expired while submitted are not visited again
+            listed = set(task_ids)
+            for seen in (self._submitted_seen, self._old_submitted):
+                for task_id in seen.keys() - listed:
+                    del seen[task_id]
+        for task_id in task_ids:
             try:
                 await self._settle(task_id, first)
             except Exception as exc:  # the others are not held up; this one is tried again soon
@@ -454,6 +463,7 @@ class PlannerService:
             await self._transition(task_id, lambda r: self.orchestrator.never_submitted(r, NEVER_SUBMITTED),
                                    span="never submitted", error=True)
         if found is None or found[1].status != TaskStatus.submitted:
+            self._submitted_seen.pop(task_id, None)
             self._old_submitted.pop(task_id, None)
         if found is None or found[1].status == TaskStatus.submitted:
             self._unsettled.discard(task_id)
@@ -483,30 +493,31 @@ class PlannerService:
         self._unsettled.discard(task_id)
 
     async def _never_submitted(self, record: TaskRecord) -> bool:
-        """Whether a `submitted` record will never be planned: old, and every submission the
-        stream held when it was first seen old has since been taken by a planner (both
-        consumers idle, or acked past that point), so its own was not among them. A backlog
-        after an outage is still waiting; steady load does not hide an orphan for ever."""
-        if (utcnow() - record.created_at).total_seconds() < self.settings.never_submitted_after_s:
+        """Whether a `submitted` record will never be planned: seen here for long, and every
+        submission the stream held when it was first seen old has since been taken by a
+        planner (so its own was not among them). A backlog after an outage still waits;
+        steady load does not hide an orphan for ever."""
+        now = time.monotonic()
+        seen = self._submitted_seen.setdefault(record.task_id, now)
+        if now - seen < self.settings.never_submitted_after_s:
             return False
+        consumers = self._submission_consumers
         try:
-            mark = self._old_submitted.get(record.task_id)
-            if mark is None:
+            watch = self._old_submitted.get(record.task_id)
+            if watch is None:
                 last = (await self.bus.js.stream_info(subjects.STREAM_TASKS)).state.last_seq
-                mark = self._old_submitted[record.task_id] = (last, time.monotonic())
-            consumers = self._submission_consumers
-            if consumers is None or consumers[0] < mark[1] or time.monotonic() - consumers[0] > UNSETTLED_RETRY_S:
+                watch = self._old_submitted[record.task_id] = OrphanWatch(last, time.monotonic())
+            if consumers is None or consumers[0] < watch.marked_at or time.monotonic() - consumers[0] > UNSETTLED_RETRY_S:
                 asked = time.monotonic()
-                found = []
-                for durable in (subjects.CONSUMER_PLANNER_SUBMITTED, subjects.CONSUMER_PLANNER_SUBMITTED_BY):
-                    info = await self.bus.js.consumer_info(subjects.STREAM_TASKS, durable)
-                    found.append((not info.num_pending and not info.num_ack_pending, info.ack_floor.stream_seq or 0))
-                consumers = self._submission_consumers = (asked, found)
+                consumers = self._submission_consumers = (asked, None)  # until the bus answers
+                consumers = self._submission_consumers = (asked, [
+                    ConsumerProgress.of(await self.bus.js.consumer_info(subjects.STREAM_TASKS, durable))
+                    for durable in (subjects.CONSUMER_PLANNER_SUBMITTED, subjects.CONSUMER_PLANNER_SUBMITTED_BY)])
         except Exception as exc:  # the bus is in trouble: the task waits for a later sweep
             log.warning("could not tell whether an old submitted task is waiting", task_id=record.task_id,
                         error=str(exc) or type(exc).__name__)
             return False
-        return all(idle or floor >= mark[0] for idle, floor in consumers[1])
+        return consumers[1] is not None and watch.all_taken(consumers[1], consumers[0], time.monotonic())
 
     @staticmethod
     def _recent(record: TaskRecord) -> bool:

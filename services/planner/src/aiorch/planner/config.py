@@ -22,5 +22,6 @@ class PlannerSettings(ServiceSettings, OpenAISettings):
     sweep_interval_s: float = Field(default=30.0, gt=0)
     """How often to look for in-flight tasks whose planner died (and at start)."""
     never_submitted_after_s: float = Field(default=120.0, gt=0)
-    """A task still `submitted` this long after its record was written, with no submission
-    waiting for the planner, never will be (its gateway stopped between the two): it fails."""
+    """A task this planner has seen `submitted` for this long, once every submission before
+    it has been taken, never will be planned (its gateway stopped between record and
+    submission): it fails."""
