@@ -507,17 +507,21 @@ class PlannerService:
             if watch is None:
                 last = (await self.bus.js.stream_info(subjects.STREAM_TASKS)).state.last_seq
                 watch = self._old_submitted[record.task_id] = OrphanWatch(last, time.monotonic())
-            if consumers is None or consumers[0] < watch.marked_at or time.monotonic() - consumers[0] > UNSETTLED_RETRY_S:
+            stale = consumers is None or time.monotonic() - consumers[0] > UNSETTLED_RETRY_S
+            if stale or (consumers[1] is not None and consumers[0] < watch.marked_at):
                 asked = time.monotonic()
-                consumers = self._submission_consumers = (asked, None)  # until the bus answers
                 consumers = self._submission_consumers = (asked, [
                     ConsumerProgress.of(await self.bus.js.consumer_info(subjects.STREAM_TASKS, durable))
                     for durable in (subjects.CONSUMER_PLANNER_SUBMITTED, subjects.CONSUMER_PLANNER_SUBMITTED_BY)])
-        except Exception as exc:  # the bus is in trouble: the task waits for a later sweep
+        except Exception as exc:  # the bus is in trouble: old tasks wait for a later sweep, asked again after a pause
+            self._submission_consumers = (time.monotonic(), None)
             log.warning("could not tell whether an old submitted task is waiting", task_id=record.task_id,
                         error=str(exc) or type(exc).__name__)
             return False
-        return consumers[1] is not None and watch.all_taken(consumers[1], consumers[0], time.monotonic())
+        if consumers[1] is None:
+            return False
+        return watch.all_taken(consumers[1], consumers[0], time.monotonic(),
+                               max_gap_s=3 * self.settings.sweep_interval_s)
 
     @staticmethod
     def _recent(record: TaskRecord) -> bool:

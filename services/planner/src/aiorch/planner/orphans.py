@@ -43,12 +43,17 @@ class OrphanWatch:
     marked_at: float
     delivered_at: dict[int, float] = field(default_factory=dict)
     """Per consumer, when it was first seen to have delivered everything up to `seq`."""
+    checked_at: float | None = None
 
-    def all_taken(self, consumers: list[ConsumerProgress], asked_at: float, now: float) -> bool:
+    def all_taken(self, consumers: list[ConsumerProgress], asked_at: float, now: float, max_gap_s: float) -> bool:
         """Whether every submission up to `seq` has been taken for good by every consumer:
         it is idle, or acked past `seq`, or delivered past it so long ago that the server has
         given up what was never acked (the ack floor stays below a message that ran out of
-        deliveries, so under load it alone would wait for ever)."""
+        deliveries, so under load it alone would wait for ever). Checks more than `max_gap_s`
+        apart (the bus was out of reach) start that clock again: nothing was redelivered."""
+        if self.checked_at is not None and asked_at - self.checked_at > max_gap_s:
+            self.delivered_at.clear()
+        self.checked_at = asked_at
         for index, consumer in enumerate(consumers):
             if consumer.idle or consumer.ack_floor >= self.seq:
                 continue
